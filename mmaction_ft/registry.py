@@ -1,0 +1,96 @@
+"""Every registry of mmaction_ft, each a child of mmengine's root registry.
+
+Configs set ``default_scope='mmaction_ft'``; a name is looked up here first and then in
+mmengine's roots (``SGD``, ``MultiStepLR``, ``CheckpointHook`` ...). ``locations`` makes a
+registry import the modules that fill it the first time it builds something, so building never
+depends on which modules the caller happened to import.
+"""
+
+from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
+from mmengine.registry import DATASETS as MMENGINE_DATASETS
+from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
+from mmengine.registry import FUNCTIONS as MMENGINE_FUNCTIONS
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
+from mmengine.registry import LOG_PROCESSORS as MMENGINE_LOG_PROCESSORS
+from mmengine.registry import LOOPS as MMENGINE_LOOPS
+from mmengine.registry import METRICS as MMENGINE_METRICS
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
+from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
+from mmengine.registry import OPTIMIZERS as MMENGINE_OPTIMIZERS
+from mmengine.registry import PARAM_SCHEDULERS as MMENGINE_PARAM_SCHEDULERS
+from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
+from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
+from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
+from mmengine.registry import Registry
+
+SCOPE = 'mmaction_ft'
+
+RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope=SCOPE, locations=['mmaction_ft.engine'])
+LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope=SCOPE, locations=['mmaction_ft.engine'])
+HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope=SCOPE, locations=['mmaction_ft.engine'])
+LOG_PROCESSORS = Registry(
+    'log_processor', parent=MMENGINE_LOG_PROCESSORS, scope=SCOPE, locations=['mmaction_ft.engine']
+)
+OPTIMIZERS = Registry(
+    'optimizer', parent=MMENGINE_OPTIMIZERS, scope=SCOPE, locations=['mmaction_ft.engine']
+)
+OPTIM_WRAPPERS = Registry(
+    'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope=SCOPE, locations=['mmaction_ft.engine']
+)
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor',
+    parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
+    scope=SCOPE,
+    locations=['mmaction_ft.engine'],
+)
+PARAM_SCHEDULERS = Registry(
+    'parameter scheduler',
+    parent=MMENGINE_PARAM_SCHEDULERS,
+    scope=SCOPE,
+    locations=['mmaction_ft.engine'],
+)
+
+DATASETS = Registry(
+    'dataset', parent=MMENGINE_DATASETS, scope=SCOPE, locations=['mmaction_ft.datasets']
+)
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope=SCOPE, locations=['mmaction_ft.datasets']
+)
+TRANSFORMS = Registry(
+    'transform',
+    parent=MMENGINE_TRANSFORMS,
+    scope=SCOPE,
+    locations=['mmaction_ft.datasets.transforms'],
+)
+FUNCTIONS = Registry(
+    'function', parent=MMENGINE_FUNCTIONS, scope=SCOPE, locations=['mmaction_ft.datasets']
+)
+
+MODELS = Registry('model', parent=MMENGINE_MODELS, scope=SCOPE, locations=['mmaction_ft.models'])
+MODEL_WRAPPERS = Registry(
+    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope=SCOPE, locations=['mmaction_ft.models']
+)
+WEIGHT_INITIALIZERS = Registry(
+    'weight initializer',
+    parent=MMENGINE_WEIGHT_INITIALIZERS,
+    scope=SCOPE,
+    locations=['mmaction_ft.models'],
+)
+
+METRICS = Registry(
+    'metric', parent=MMENGINE_METRICS, scope=SCOPE, locations=['mmaction_ft.evaluation']
+)
+EVALUATOR = Registry(
+    'evaluator', parent=MMENGINE_EVALUATOR, scope=SCOPE, locations=['mmaction_ft.evaluation']
+)
+
+VISUALIZERS = Registry(
+    'visualizer', parent=MMENGINE_VISUALIZERS, scope=SCOPE, locations=['mmaction_ft.engine']
+)
+VISBACKENDS = Registry(
+    'vis_backend', parent=MMENGINE_VISBACKENDS, scope=SCOPE, locations=['mmaction_ft.engine']
+)
