@@ -72,7 +72,7 @@ FUNCTIONS = Registry(
 
 MODELS = Registry('model', parent=MMENGINE_MODELS, scope=SCOPE, locations=['mmaction_ft.models'])
 MODEL_WRAPPERS = Registry(
-    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope=SCOPE, locations=['mmaction_ft.models']
+    'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope=SCOPE, locations=['mmaction_ft.engine']
 )
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer',

@@ -1,0 +1,32 @@
+"""Training machinery: checkpoint loading, the runner, hooks, distributed helpers.
+
+Importing this package registers its runners, hooks and model wrappers.
+"""
+
+from . import distributed, hooks  # noqa: F401  (register their classes)
+from .checkpoint import (
+    ChecksumMismatchError,
+    UnsafeCheckpointError,
+    default_cache_dir,
+    download_checkpoint,
+    get_state_dict,
+    load_checkpoint_file,
+    torchvision_url,
+)
+from .runner import ActionRunner
+from .weight_loading import LOAD_MODES, CheckpointMismatchError, LoadReport, load_weights
+
+__all__ = [
+    'LOAD_MODES',
+    'ActionRunner',
+    'CheckpointMismatchError',
+    'ChecksumMismatchError',
+    'LoadReport',
+    'UnsafeCheckpointError',
+    'default_cache_dir',
+    'download_checkpoint',
+    'get_state_dict',
+    'load_checkpoint_file',
+    'load_weights',
+    'torchvision_url',
+]

@@ -1,0 +1,125 @@
+"""Turn command-line choices into config changes, and check a config's data before a long run.
+
+Shared by ``tools/train.py``, ``tools/test.py`` and the demo, so every entry point means the same
+thing by ``--resume``, ``--amp``, ``--work-dir`` ...
+"""
+import os
+import os.path as osp
+from typing import Iterable, Optional
+
+import torch
+from mmengine.config import Config
+
+from mmaction_ft.engine.distributed import setup_distributed
+
+DATA_HELP = (
+    'Prepare the data as described in docs/data_preparation.md (UCF101: download, extract frames, '
+    'build the split lists), or run the demo on synthetic data: python tools/demo_finetune.py'
+)
+
+
+def default_work_dir(config_path: str) -> str:
+    """``work_dirs/<config file name without .py>``, as MMAction2 does."""
+    return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def prepare_train_cfg(
+    cfg: Config,
+    config_path: str,
+    work_dir: Optional[str] = None,
+    resume: Optional[str] = None,
+    amp: bool = False,
+    no_validate: bool = False,
+    auto_scale_lr: bool = False,
+    seed: Optional[int] = None,
+    deterministic: bool = False,
+    launcher: str = 'none',
+) -> Config:
+    """Apply ``tools/train.py``'s flags to ``cfg`` in place and return it.
+
+    Args:
+        work_dir: Overrides ``cfg.work_dir``; without either, ``work_dirs/<config name>``.
+        resume: ``'auto'`` resumes from the latest checkpoint in the work dir, a path from that
+            checkpoint; ``None`` keeps the config's ``resume`` / ``load_from``.
+        amp: Mixed precision through mmengine's ``AmpOptimWrapper`` (needs a GPU).
+        no_validate: Drop the validation loop.
+        auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
+        seed, deterministic: ``cfg.randomness``.
+        launcher: ``'none'`` or ``'pytorch'`` (torchrun); gloo is used when there is no GPU.
+    """
+    cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
+
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+
+    if amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA GPU: mmengine mixed precision is GPU-only')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+    if no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+        checkpoint = cfg.get('default_hooks', {}).get('checkpoint')
+        if checkpoint is not None:
+            checkpoint.pop('save_best', None)  # nothing to rank checkpoints by
+
+    if auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise KeyError(
+                '--auto-scale-lr needs `auto_scale_lr = dict(base_batch_size=...)` in the config'
+            )
+        cfg.auto_scale_lr.enable = True
+
+    if seed is not None or deterministic:
+        randomness = dict(cfg.get('randomness') or {})
+        if seed is not None:
+            randomness['seed'] = seed
+        randomness['deterministic'] = deterministic
+        cfg.randomness = randomness
+
+    setup_distributed(cfg, launcher)
+    return cfg
+
+
+def annotation_files(cfg: Config, splits: Iterable[str]) -> list:
+    """``(config key, path)`` of every annotation list the given splits read."""
+    found = []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        dataset = loader.get('dataset', {})
+        # Wrappers such as RepeatDataset / ConcatDataset nest the real datasets.
+        stack = [(f'{split}_dataloader.dataset', dataset)]
+        while stack:
+            key, ds = stack.pop()
+            if 'ann_file' in ds and ds['ann_file']:
+                found.append((f'{key}.ann_file', ds['ann_file']))
+            if isinstance(ds.get('dataset'), dict):
+                stack.append((f'{key}.dataset', ds['dataset']))
+            for i, child in enumerate(ds.get('datasets', []) or []):
+                stack.append((f'{key}.datasets.{i}', child))
+    return found
+
+
+def check_annotation_files(cfg: Config, splits: Iterable[str]) -> None:
+    """Fail before any model is built when an annotation list of ``splits`` is missing.
+
+    The message lists every missing file with its config key and says how to get the data.
+    """
+    missing = [
+        f'  {key} = {path!r}' for key, path in annotation_files(cfg, splits)
+        if not osp.isfile(path)
+    ]
+    if missing:
+        raise FileNotFoundError(
+            'annotation list(s) not found (working directory: '
+            f'{os.getcwd()}):\n' + '\n'.join(missing) + f'\n{DATA_HELP}'
+        )

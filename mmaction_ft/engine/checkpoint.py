@@ -1,0 +1,341 @@
+"""Reading checkpoint files: where they come from, the download cache, and safe unpickling.
+
+A source is a local path, an ``http(s)://`` URL or ``torchvision://NAME``. URLs are downloaded
+once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared with torchvision and
+mmengine) and, when the file name carries a hash suffix (``..._20200614-e508be42.pth``), checked
+against the sha256 of the downloaded bytes.
+
+Files are unpickled with ``torch.load(weights_only=True)``: only tensors, plain containers and the
+few metadata types that mmengine training checkpoints carry (listed in ``_trusted_globals``) can be
+rebuilt. Anything else is refused unless the caller opts in with ``weights_only=False``
+(``load_cfg = dict(weights_only=False)`` in a config), because unpickling can run code stored in
+the file.
+
+Putting the tensors into a model is ``mmaction_ft.engine.weight_loading``.
+"""
+
+import hashlib
+import os
+import os.path as osp
+import pickle
+import re
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from collections import OrderedDict
+from typing import Any, Callable, List, Optional, Tuple, Union
+
+import torch
+from mmengine.logging import print_log
+
+__all__ = [
+    'ChecksumMismatchError',
+    'UnsafeCheckpointError',
+    'default_cache_dir',
+    'download_checkpoint',
+    'expected_hash_prefix',
+    'get_state_dict',
+    'load_checkpoint_file',
+    'torchvision_url',
+]
+
+# ``-<hex>.`` right before the extension of the file name: the first hex digits of the file's
+# sha256 (the OpenMMLab model-zoo and torch.hub naming convention).
+_HASH_SUFFIX = re.compile(r'-([0-9a-f]{8,64})\.[^.]+$')
+_CHUNK = 1 << 20  # 1 MiB per read while downloading
+_OPT_IN = (
+    'If you trust this file, load it with weights_only=False '
+    '(in a config: load_cfg = dict(weights_only=False)).'
+)
+
+MapLocation = Union[str, torch.device, Callable, dict, None]
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs arbitrary unpickling (a global outside the allow-list) to load."""
+
+
+class ChecksumMismatchError(RuntimeError):
+    """The sha256 of a downloaded file does not start with the hash in its file name."""
+
+
+# ------------------------------------------------------------------ safe unpickling allow-list
+
+
+def _history_buffer_statistic(owner: Any, name: str) -> Callable:
+    """Stand-in for ``builtins.getattr`` while unpickling, limited to HistoryBuffer methods.
+
+    mmengine's ``HistoryBuffer.__getstate__`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. Allowing the real ``getattr`` would let a file reach any
+    attribute of any allowed object, and ``HistoryBuffer.__setstate__`` copies these functions
+    into a class-level table that mmengine calls later; so only the four built-in statistics are
+    resolvable.
+    """
+    from mmengine.logging import HistoryBuffer
+
+    if owner is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'Unsupported global: GLOBAL builtins.getattr (asked for {name!r} of {owner!r}; only '
+        'the built-in statistics of mmengine.logging.HistoryBuffer are allowed)'
+    )
+
+
+def _trusted_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
+    """The non-tensor globals allowed in a checkpoint, found by saving mmengine Runner checkpoints.
+
+    torch's weights-only unpickler already accepts tensors, storages, ``OrderedDict`` and builtin
+    containers/scalars. An mmengine training checkpoint (``message_hub``) additionally holds:
+
+    - ``HistoryBuffer`` objects (the logged scalars), whose state holds numpy arrays and the
+      pickled statistics methods (``getattr``, see ``_history_buffer_statistic``);
+    - numpy arrays (``_reconstruct``, ``ndarray``, ``dtype`` plus the concrete dtype classes
+      float64/int64 that the history arrays use) and numpy scalars (``scalar``, e.g. the ``eta``
+      float64 in ``runtime_info``).
+
+    Files written with numpy 1.x name the same functions ``numpy.core.multiarray.*``, hence the
+    aliases (older MMAction2 checkpoints carry numpy scalars in their meta).
+    """
+    import numpy as np
+    from mmengine.logging import HistoryBuffer
+
+    multiarray = np._core.multiarray  # numpy >= 2
+    return [
+        HistoryBuffer,
+        (_history_buffer_statistic, 'builtins.getattr'),
+        np.ndarray,
+        np.dtype,
+        np.dtypes.Float64DType,
+        np.dtypes.Int64DType,
+        multiarray._reconstruct,
+        multiarray.scalar,
+        (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+        (multiarray.scalar, 'numpy.core.multiarray.scalar'),
+    ]
+
+
+# torch's weights-only unpickler words its refusals like these.
+_REFUSAL_PATTERNS = (
+    re.compile(r'Unsupported global: GLOBAL ([\w.]+)'),
+    re.compile(r"Can only (?:build|create new object for)[^<]*<class '([\w.]+)'>"),
+    re.compile(r'unrecognized function ([^\s]+)'),
+    re.compile(r'GLOBAL ([\w.]+) whose module'),
+)
+
+
+def _offending_global(message: str) -> Optional[str]:
+    for pattern in _REFUSAL_PATTERNS:
+        match = pattern.search(message)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _torch_load(path: str, map_location: MapLocation, weights_only: bool) -> Any:
+    if not weights_only:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(_trusted_globals()):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        offending = _offending_global(str(err))
+        if offending is None:
+            # Drop torch's generic advice to retry with weights_only=False: the file is broken.
+            reason = str(err).partition('WeightsUnpickler error:')[2].split('\n\nCheck the')[0]
+            raise pickle.UnpicklingError(
+                f'cannot read checkpoint file {path} (not a torch.save file, or corrupt): '
+                f'{reason.strip() or err}'
+            ) from None
+        raise UnsafeCheckpointError(
+            f'refusing to load {path}: it contains the global {offending!r}, which is not one '
+            'of the tensor/metadata types mmaction_ft accepts from a checkpoint, and unpickling '
+            f'it could run arbitrary code stored in the file. {_OPT_IN}'
+        ) from None
+
+
+# ------------------------------------------------------------------ sources and download cache
+
+
+def default_cache_dir() -> str:
+    """``$TORCH_HOME/hub/checkpoints``: where torchvision and mmengine keep downloaded weights."""
+    return osp.join(torch.hub.get_dir(), 'checkpoints')
+
+
+def torchvision_url(name: str) -> str:
+    """URL of torchvision's ImageNet weights for ``name`` (the ``IMAGENET1K_V1`` entry).
+
+    Args:
+        name: A torchvision model name such as ``'resnet50'``, optionally with the weights entry
+            (``'resnet50.imagenet1k_v2'``), as after ``torchvision://``.
+    """
+    import torchvision
+
+    model_name, _, entry = name.partition('.')
+    try:
+        weights = torchvision.models.get_model_weights(model_name)
+    except (KeyError, ValueError) as err:
+        raise ValueError(
+            f'torchvision://{name}: torchvision has no model named {model_name!r}'
+        ) from err
+    entry = (entry or 'IMAGENET1K_V1').upper()
+    if entry not in weights.__members__:
+        raise ValueError(
+            f'torchvision://{name}: {weights.__name__} has no entry {entry!r} '
+            f'(available: {", ".join(weights.__members__)})'
+        )
+    return weights[entry].url
+
+
+def expected_hash_prefix(filename: str) -> Optional[str]:
+    """The sha256 prefix carried by a file name (``resnet50-0676ba61.pth`` -> ``'0676ba61'``)."""
+    match = _HASH_SUFFIX.search(osp.basename(filename))
+    return match.group(1) if match else None
+
+
+class _Progress:
+    """Download progress on stderr, one line per 10%, or per 10 MiB when the size is unknown."""
+
+    def __init__(self, url: str, total: Optional[int]) -> None:
+        self.total = total
+        self.done = 0
+        self._next = 0.1 if total else 10 * _CHUNK
+        size = f' ({total / _CHUNK:.1f} MiB)' if total else ''
+        print_log(f'Downloading {url}{size}', logger='current')
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.total:
+            if self.done / self.total >= self._next:
+                sys.stderr.write(f'\r  {100 * self.done / self.total:3.0f}%')
+                self._next += 0.1
+        elif self.done >= self._next:
+            sys.stderr.write(f'\r  {self.done / _CHUNK:.0f} MiB')
+            self._next += 10 * _CHUNK
+
+    def close(self) -> None:
+        sys.stderr.write('\n')
+
+
+def download_checkpoint(url: str, cache_dir: Optional[str] = None) -> str:
+    """Download ``url`` into the cache once and return the local path.
+
+    The file keeps the URL's base name, so a file torchvision or mmengine downloaded earlier is
+    reused. Bytes go to a temporary file in the cache directory that is renamed into place only
+    once complete and verified, so an interrupted or corrupt download never looks cached.
+
+    Args:
+        url: ``http://`` or ``https://`` URL.
+        cache_dir: Directory of the cache; defaults to :func:`default_cache_dir`.
+
+    Raises:
+        ChecksumMismatchError: The file name carries a hash suffix that the sha256 of the
+            downloaded bytes does not start with (the download is deleted).
+    """
+    cache_dir = cache_dir or default_cache_dir()
+    filename = osp.basename(urllib.parse.urlparse(url).path)
+    if not filename:
+        raise ValueError(f'cannot tell a file name from the URL {url!r}')
+    target = osp.join(cache_dir, filename)
+    if osp.isfile(target):
+        print_log(f'Using cached {target} for {url}', logger='current')
+        return target
+
+    os.makedirs(cache_dir, exist_ok=True)
+    expected = expected_hash_prefix(filename)
+    sha256 = hashlib.sha256()
+    fd, partial = tempfile.mkstemp(prefix=f'.{filename}.', suffix='.partial', dir=cache_dir)
+    try:
+        request = urllib.request.Request(url, headers={'User-Agent': 'mmaction_ft'})
+        with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(request) as response:
+            length = response.headers.get('Content-Length')
+            progress = _Progress(url, int(length) if length else None)
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                sha256.update(chunk)
+                progress.update(len(chunk))
+            progress.close()
+        actual = sha256.hexdigest()
+        if expected is not None and not actual.startswith(expected):
+            raise ChecksumMismatchError(
+                f'download of {url} is corrupt or not the published file: its file name expects '
+                f'a sha256 starting with {expected}, the downloaded bytes have '
+                f'{actual[: len(expected)]} (full sha256 {actual}); the download was deleted'
+            )
+        os.replace(partial, target)
+    finally:
+        if osp.exists(partial):
+            os.remove(partial)
+    return target
+
+
+def _local_path(source: str, cache_dir: Optional[str]) -> str:
+    if source.startswith('torchvision://'):
+        return download_checkpoint(torchvision_url(source[len('torchvision://') :]), cache_dir)
+    if source.startswith(('http://', 'https://')):
+        return download_checkpoint(source, cache_dir)
+    if '://' in source:
+        raise ValueError(
+            f'unsupported checkpoint source {source!r}: use a local path, an http(s):// URL or '
+            'torchvision://NAME'
+        )
+    path = osp.expanduser(source)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    return path
+
+
+def load_checkpoint_file(
+    source: str,
+    map_location: MapLocation = 'cpu',
+    weights_only: bool = True,
+    cache_dir: Optional[str] = None,
+) -> dict:
+    """Read a checkpoint from a local path, an ``http(s)://`` URL or ``torchvision://NAME``.
+
+    Args:
+        source: Where the checkpoint is.
+        map_location: Passed to ``torch.load``.
+        weights_only: Refuse pickled objects other than tensors, containers and the mmengine
+            metadata types in ``_trusted_globals``. Set False only for files you trust.
+        cache_dir: Download cache for URLs; defaults to ``$TORCH_HOME/hub/checkpoints``.
+
+    Returns:
+        What the file holds: a training checkpoint (``meta``, ``state_dict``, ``optimizer``...)
+        or a bare state dict.
+
+    Raises:
+        FileNotFoundError: ``source`` is a local path that does not exist.
+        UnsafeCheckpointError: The file needs arbitrary unpickling and ``weights_only`` is True.
+        ChecksumMismatchError: A downloaded file does not match the hash in its name.
+    """
+    path = _local_path(source, cache_dir)
+    return _torch_load(path, map_location, weights_only)
+
+
+def get_state_dict(checkpoint: Any) -> 'OrderedDict[str, torch.Tensor]':
+    """The model tensors of a checkpoint, with DDP's ``module.`` prefix removed.
+
+    Args:
+        checkpoint: What :func:`load_checkpoint_file` returned: a dict holding ``state_dict``
+            (mmengine / MMAction2) or ``model`` (some other codebases), or a bare state dict.
+    """
+    if not isinstance(checkpoint, dict):
+        raise TypeError(f'a checkpoint must be a dict, got {type(checkpoint).__name__}')
+    state_dict = checkpoint
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), dict):
+            state_dict = checkpoint[key]
+            break
+    unwrapped = OrderedDict((_strip_ddp(key), value) for key, value in state_dict.items())
+    # load_state_dict reads per-module versions (e.g. BatchNorm's) from _metadata.
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        unwrapped._metadata = OrderedDict(
+            ('' if key == 'module' else _strip_ddp(key), value) for key, value in metadata.items()
+        )
+    return unwrapped
+
+
+def _strip_ddp(key: str) -> str:
+    return key[len('module.') :] if key.startswith('module.') else key

@@ -1,0 +1,51 @@
+"""Multi-process training on machines without a GPU.
+
+mmengine's pytorch launcher pins each process to ``cuda:LOCAL_RANK`` and wraps the model in DDP
+with ``device_ids=[LOCAL_RANK]``; both fail on a CPU-only machine. ``setup_distributed`` starts a
+gloo process group itself (mmengine then skips its own initialisation) and the wrapper below
+drops ``device_ids`` for a model that lives on the CPU.
+"""
+import os
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+
+from mmaction_ft.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` that accepts mmengine's ``device_ids`` for a CPU model."""
+
+    def __init__(self, module: torch.nn.Module, **kwargs: Any) -> None:
+        if next(module.parameters()).device.type == 'cpu':
+            # DDP requires device_ids=None for a CPU module (gradients all-reduced over gloo).
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        super().__init__(module=module, **kwargs)
+
+
+def setup_distributed(cfg: Config, launcher: str) -> None:
+    """Prepare ``cfg`` (and the process group) for ``launcher`` on this machine.
+
+    With a GPU nothing changes (NCCL, mmengine's defaults). Without one, the backend becomes gloo,
+    the process group is initialised here from torchrun's environment and the model wrapper is
+    :class:`CPUDistributedDataParallel`.
+    """
+    cfg.launcher = launcher
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(
+            f"--launcher {launcher} needs GPUs; on a CPU-only machine use --launcher pytorch "
+            '(tools/dist_train.sh)'
+        )
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel', broadcast_buffers=False)
+    if not dist.is_initialized():
+        dist.init_process_group(
+            backend='gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE'])
+        )

@@ -1,0 +1,175 @@
+"""mmengine's Runner with mmaction_ft's checkpoint loading.
+
+Config keys this runner reads (see ``configs/_base_/default_runtime.py``)::
+
+    load_from = 'https://.../tsn_..._20200614-e508be42.pth'  # whole model, fresh schedule
+    resume = False            # True: continue load_from (or the work dir's last checkpoint)
+    load_cfg = dict(
+        weights_only=True,    # False only for checkpoint files you trust (arbitrary unpickling)
+        allow_partial=False,  # True: load what fits and log the rest instead of failing
+    )
+
+``load_from`` loads in 'finetune' mode (the classifier is re-initialised when only the class
+count changed, anything else must fit); ``resume``, ``val()`` and ``test()`` load strictly.
+mmengine 0.10.7's own loading calls ``torch.load`` with torch's weights-only default (torch >= 2.6),
+which refuses the ``message_hub`` of its own training checkpoints; here every file goes through
+:func:`mmaction_ft.engine.load_checkpoint_file` and its allow-list instead.
+"""
+
+import contextlib
+import difflib
+import re
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
+
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+from mmaction_ft.registry import RUNNERS
+
+from .checkpoint import get_state_dict, load_checkpoint_file
+from .weight_loading import LoadReport, load_weights
+
+__all__ = ['ActionRunner']
+
+# load_cfg keys and their defaults.
+_LOAD_CFG_DEFAULTS = dict(
+    weights_only=True,
+    allow_partial=False,
+    head_prefixes=('cls_head.fc_cls',),
+    cache_dir=None,
+)
+
+
+def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
+    """``load_cfg`` merged over the defaults; an unknown key fails with the closest known one."""
+    load_cfg = dict(load_cfg or {})
+    for key in load_cfg:
+        if key not in _LOAD_CFG_DEFAULTS:
+            close = difflib.get_close_matches(key, list(_LOAD_CFG_DEFAULTS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ''
+            raise KeyError(
+                f"unknown key '{key}' in load_cfg{hint}; known keys: "
+                f'{", ".join(_LOAD_CFG_DEFAULTS)}'
+            )
+    return {**_LOAD_CFG_DEFAULTS, **load_cfg}
+
+
+@RUNNERS.register_module()
+class ActionRunner(Runner):
+    """An mmengine ``Runner`` whose checkpoint loading is explicit and safe on torch >= 2.6.
+
+    Built like mmengine's Runner (``ActionRunner.from_cfg(cfg)``, or ``runner_type =
+    'ActionRunner'`` in a config); ``load_cfg`` is read from the config.
+
+    Attributes:
+        last_load_report: What the last :meth:`load_checkpoint` loaded, re-initialised or
+            skipped (None before any load).
+    """
+
+    last_load_report: Optional[LoadReport] = None
+    _strict_loading = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
+
+    @property
+    def load_cfg(self) -> dict:
+        """The config's ``load_cfg`` merged over the defaults (validated)."""
+        return _check_load_cfg(self.cfg.get('load_cfg'))
+
+    def load_checkpoint(
+        self,
+        filename: str,
+        map_location: Union[str, Callable] = 'cpu',
+        strict: bool = False,
+        revise_keys: List[Tuple[str, str]] = [(r'^module\.', '')],  # noqa: B006 (mmengine's API)
+    ) -> dict:
+        """Load model weights from ``filename`` (local path, URL or ``torchvision://NAME``).
+
+        Args:
+            filename: Where the checkpoint is.
+            map_location: Passed to ``torch.load``.
+            strict: Every tensor must match (testing, resuming). Otherwise the loading is
+                'finetune', or 'partial' with ``load_cfg.allow_partial``.
+            revise_keys: ``(pattern, replacement)`` regular expressions applied to every key
+                of the state dict, as in mmengine.
+
+        Returns:
+            The whole checkpoint dict (``meta``, ``state_dict``, ``optimizer`` ...).
+        """
+        load_cfg = self.load_cfg
+        checkpoint = load_checkpoint_file(
+            filename,
+            map_location=map_location,
+            weights_only=load_cfg['weights_only'],
+            cache_dir=load_cfg['cache_dir'],
+        )
+        # Hooks may rewrite the checkpoint (e.g. rename keys) before the model sees it.
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+
+        state_dict = get_state_dict(checkpoint)
+        for pattern, replacement in revise_keys:
+            revised = type(state_dict)(
+                (re.sub(pattern, replacement, key), value) for key, value in state_dict.items()
+            )
+            if hasattr(state_dict, '_metadata'):
+                revised._metadata = state_dict._metadata
+            state_dict = revised
+
+        if strict or self._strict_loading:
+            mode = 'strict'
+        elif load_cfg['allow_partial']:
+            mode = 'partial'
+        else:
+            mode = 'finetune'
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        self.last_load_report = load_weights(
+            model,
+            state_dict,
+            mode=mode,
+            head_prefixes=tuple(load_cfg['head_prefixes']),
+            logger=self.logger,
+            source=filename,
+        )
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename} ({mode})')
+        return checkpoint
+
+    def resume(
+        self,
+        filename: str,
+        resume_optimizer: bool = True,
+        resume_param_scheduler: bool = True,
+        map_location: Union[str, Callable] = 'default',
+    ) -> None:
+        """Continue a run from ``filename``: model (strictly), optimizer, schedulers, epoch.
+
+        mmengine's resume loads the model non-strictly through :meth:`load_checkpoint`; a
+        resumed run must continue exactly, so the weights load strictly here.
+        """
+        with self._loading_strictly():
+            super().resume(
+                filename,
+                resume_optimizer=resume_optimizer,
+                resume_param_scheduler=resume_param_scheduler,
+                map_location=map_location,
+            )
+
+    def val(self) -> dict:
+        """Validate; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
+        with self._loading_strictly():
+            return super().val()
+
+    def test(self) -> dict:
+        """Test; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
+        with self._loading_strictly():
+            return super().test()
+
+    @contextlib.contextmanager
+    def _loading_strictly(self) -> Iterator[None]:
+        self._strict_loading = True
+        try:
+            yield
+        finally:
+            self._strict_loading = False

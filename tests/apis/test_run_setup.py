@@ -1,0 +1,77 @@
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmaction_ft.apis import check_annotation_files, default_work_dir, prepare_train_cfg
+
+
+def _cfg(**extra) -> Config:
+    base = dict(
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', save_best='acc/top1')),
+        val_cfg=dict(type='ValLoop'),
+        val_dataloader=dict(dataset=dict(ann_file='val.txt')),
+        val_evaluator=dict(type='AccMetric'),
+        auto_scale_lr=dict(enable=False, base_batch_size=256),
+    )
+    base.update(extra)
+    return Config(base)
+
+
+def test_default_work_dir_is_named_after_the_config():
+    assert default_work_dir('configs/tsn_ucf101.py') == osp.join('work_dirs', 'tsn_ucf101')
+
+
+def test_work_dir_priority_cli_then_config_then_default():
+    assert prepare_train_cfg(_cfg(), 'a/b.py').work_dir == osp.join('work_dirs', 'b')
+    assert prepare_train_cfg(_cfg(work_dir='w'), 'a/b.py').work_dir == 'w'
+    assert prepare_train_cfg(_cfg(work_dir='w'), 'a/b.py', work_dir='cli').work_dir == 'cli'
+
+
+def test_resume_without_value_takes_latest_and_with_path_takes_it():
+    cfg = prepare_train_cfg(_cfg(load_from='k400.pth'), 'c.py', resume='auto')
+    assert cfg.resume is True and cfg.load_from is None
+    cfg = prepare_train_cfg(_cfg(), 'c.py', resume='work/epoch_3.pth')
+    assert cfg.resume is True and cfg.load_from == 'work/epoch_3.pth'
+    cfg = prepare_train_cfg(_cfg(load_from='k400.pth'), 'c.py')
+    assert cfg.get('resume', False) is False and cfg.load_from == 'k400.pth'
+
+
+def test_no_validate_drops_the_val_loop_and_best_checkpoint():
+    cfg = prepare_train_cfg(_cfg(), 'c.py', no_validate=True)
+    assert cfg.val_cfg is None and cfg.val_dataloader is None and cfg.val_evaluator is None
+    assert 'save_best' not in cfg.default_hooks.checkpoint
+
+
+def test_seed_deterministic_and_auto_scale_lr():
+    cfg = prepare_train_cfg(_cfg(), 'c.py', seed=7, deterministic=True, auto_scale_lr=True)
+    assert cfg.randomness == dict(seed=7, deterministic=True)
+    assert cfg.auto_scale_lr.enable is True
+    with pytest.raises(KeyError, match='base_batch_size'):
+        prepare_train_cfg(Config(dict(optim_wrapper={})), 'c.py', auto_scale_lr=True)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU-only refusal')
+def test_amp_without_gpu_is_refused_clearly():
+    with pytest.raises(RuntimeError, match='--amp needs a CUDA GPU'):
+        prepare_train_cfg(_cfg(), 'c.py', amp=True)
+
+
+def test_missing_annotation_lists_are_named_with_their_keys(tmp_path):
+    present = tmp_path / 'train.txt'
+    present.write_text('a 3 0\n')
+    cfg = Config(dict(
+        train_dataloader=dict(dataset=dict(ann_file=str(present))),
+        val_dataloader=dict(dataset=dict(
+            type='RepeatDataset', times=2, dataset=dict(ann_file=str(tmp_path / 'val.txt')))),
+    ))
+    with pytest.raises(FileNotFoundError) as err:
+        check_annotation_files(cfg, ['train', 'val'])
+    message = str(err.value)
+    assert 'val_dataloader.dataset.dataset.ann_file' in message
+    assert str(tmp_path / 'val.txt') in message
+    assert 'train.txt' not in message
+    assert 'docs/data_preparation.md' in message
+    check_annotation_files(cfg, ['train'])  # the present list alone passes

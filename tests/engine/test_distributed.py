@@ -1,0 +1,33 @@
+import pytest
+import torch
+from mmengine.config import Config
+from torch import nn
+
+from mmaction_ft.engine.distributed import CPUDistributedDataParallel, setup_distributed
+
+
+def test_launcher_none_changes_nothing():
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    setup_distributed(cfg, 'none')
+    assert cfg.launcher == 'none'
+    assert cfg.env_cfg.dist_cfg.backend == 'nccl'
+    assert 'model_wrapper_cfg' not in cfg
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_slurm_without_gpu_is_refused():
+    with pytest.raises(RuntimeError, match='--launcher pytorch'):
+        setup_distributed(Config(dict()), 'slurm')
+
+
+def test_cpu_ddp_wrapper_accepts_mmengine_device_ids(tmp_path):
+    # A one-process gloo group is enough to construct DDP.
+    torch.distributed.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/rendezvous', rank=0, world_size=1)
+    try:
+        wrapped = CPUDistributedDataParallel(module=nn.Linear(2, 2), device_ids=[0])
+        assert wrapped.device_ids is None
+        out = wrapped(torch.ones(1, 2))
+        assert out.shape == (1, 2)
+    finally:
+        torch.distributed.destroy_process_group()
