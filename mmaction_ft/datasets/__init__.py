@@ -1,0 +1,15 @@
+"""Datasets (annotation lists of frame folders or video files) and their pipeline transforms."""
+
+from . import transforms  # noqa: F401  (registers every transform)
+from .annotation import AnnotationError, load_class_names
+from .base import BaseActionDataset
+from .rawframe_dataset import RawframeDataset
+from .video_dataset import VideoDataset
+
+__all__ = [
+    'AnnotationError',
+    'BaseActionDataset',
+    'RawframeDataset',
+    'VideoDataset',
+    'load_class_names',
+]

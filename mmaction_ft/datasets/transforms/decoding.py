@@ -1,0 +1,522 @@
+"""Decoding: turn sampled ``frame_inds`` into RGB frames, from frame folders or video files.
+
+Video decoding is split like MMAction2's: an ``*Init`` transform opens the file (and sets
+``total_frames`` before ``SampleFrames`` needs it), a ``*Decode`` transform reads the sampled
+frames and drops the reader. Every error names the file it could not read.
+"""
+
+import io
+import os
+import os.path as osp
+from typing import Any, Dict, List, Sequence
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.fileio import get as get_bytes
+
+from mmaction_ft.registry import TRANSFORMS
+
+IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
+IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
+
+
+class DecodeError(ValueError):
+    """A frame or video file exists but cannot be decoded; the message names the file."""
+
+
+def _check_option(owner: str, name: str, value: Any, allowed: Sequence) -> None:
+    if value not in allowed:
+        raise ValueError(f'{owner}: {name} must be one of {tuple(allowed)}, got {value!r}')
+
+
+def _read_file(path: str, io_backend: str, backend_kwargs: dict, what: str) -> bytes:
+    """The bytes of ``path``; a missing local file is a FileNotFoundError with its full path."""
+    if io_backend == 'disk':
+        try:
+            with open(path, 'rb') as f:
+                return f.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(f'{what} not found: {osp.abspath(path)}') from None
+    return get_bytes(path, backend_args=dict(backend=io_backend, **backend_kwargs))
+
+
+def _check_video_file(path: str) -> None:
+    """Fail early, naming the path, for the two commonest broken downloads."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'video not found: {osp.abspath(path)}')
+    if os.path.getsize(path) == 0:
+        raise DecodeError(f'video file is empty (0 bytes): {osp.abspath(path)}')
+
+
+def _video_path(filename: str) -> str:
+    """MMAction2 lists may omit the extension of mp4 files (Kinetics youtube ids)."""
+    if osp.splitext(filename)[1] == '' and not osp.exists(filename):
+        return filename + '.mp4'
+    return filename
+
+
+def _frame_inds(results: dict) -> np.ndarray:
+    frame_inds = np.asarray(results['frame_inds'])
+    if frame_inds.ndim != 1:
+        frame_inds = frame_inds.reshape(-1)
+        results['frame_inds'] = frame_inds
+    return frame_inds
+
+
+def _gather(frame_inds: Sequence[int], frames: Dict[int, np.ndarray]) -> List[np.ndarray]:
+    """Frames in ``frame_inds`` order; repeated indices get their own copy, so an in-place
+    transform (a flip) on one entry cannot touch another."""
+    imgs, seen = [], set()
+    for idx in frame_inds:
+        idx = int(idx)
+        imgs.append(frames[idx].copy() if idx in seen else frames[idx])
+        seen.add(idx)
+    return imgs
+
+
+def _set_frames(results: dict, imgs: List[np.ndarray]) -> dict:
+    results['imgs'] = imgs
+    results['original_shape'] = imgs[0].shape[:2]
+    results['img_shape'] = imgs[0].shape[:2]
+    return results
+
+
+@TRANSFORMS.register_module()
+class RawFrameDecode(BaseTransform):
+    """Read the sampled frames of a frame folder as RGB uint8 images.
+
+    Frame ``i`` of ``frame_inds`` (which already includes ``start_index``) is read from
+    ``frame_dir/filename_tmpl.format(i + offset)``; flow reads the grayscale pair
+    ``filename_tmpl.format('x', i + offset)`` / ``'y'`` and stacks it into ``H x W x 2``. A frame
+    index that repeats (short videos, test-time sampling) is read once and copied.
+
+    Required Keys:
+        - frame_dir
+        - filename_tmpl
+        - frame_inds
+        - modality
+        - offset (optional, default 0)
+
+    Added Keys:
+        - imgs: list of ``H x W x 3`` uint8 RGB arrays (``H x W x 2`` for flow)
+        - original_shape
+        - img_shape
+
+    Args:
+        io_backend: ``'disk'`` or an mmengine file backend (``'petrel'``, ``'http'`` ...).
+        decoding_backend: Image decoder of ``mmcv.imfrombytes``: ``'cv2'``, ``'pillow'``,
+            ``'turbojpeg'`` or ``'tifffile'``.
+        **kwargs: Arguments of the mmengine file backend.
+    """
+
+    def __init__(self, io_backend: str = 'disk', decoding_backend: str = 'cv2', **kwargs) -> None:
+        _check_option('RawFrameDecode', 'io_backend', io_backend, IO_BACKENDS)
+        _check_option('RawFrameDecode', 'decoding_backend', decoding_backend, IMAGE_BACKENDS)
+        self.io_backend = io_backend
+        self.decoding_backend = decoding_backend
+        self.kwargs = kwargs
+
+    def _load(self, path: str, flag: str) -> np.ndarray:
+        content = _read_file(path, self.io_backend, self.kwargs, 'frame file')
+        try:
+            img = mmcv.imfrombytes(
+                content, flag=flag, channel_order='rgb', backend=self.decoding_backend
+            )
+        except Exception as err:
+            raise DecodeError(f'cannot decode frame file {osp.abspath(path)}: {err}') from err
+        if img is None:
+            raise DecodeError(f'cannot decode frame file {osp.abspath(path)}')
+        return img
+
+    def transform(self, results: dict) -> dict:
+        """Read ``imgs`` for ``frame_inds``."""
+        frame_dir = results['frame_dir']
+        template = results['filename_tmpl']
+        modality = results['modality']
+        offset = results.get('offset', 0)
+        frames: Dict[int, np.ndarray] = {}
+        frame_inds = _frame_inds(results)
+        for idx in frame_inds:
+            idx = int(idx)
+            if idx in frames:
+                continue
+            if modality == 'RGB':
+                frames[idx] = self._load(
+                    osp.join(frame_dir, template.format(idx + offset)), 'color'
+                )
+            elif modality == 'Flow':
+                x = self._load(osp.join(frame_dir, template.format('x', idx + offset)), 'grayscale')
+                y = self._load(osp.join(frame_dir, template.format('y', idx + offset)), 'grayscale')
+                frames[idx] = np.stack([x, y], axis=-1)
+            else:
+                raise ValueError(f'RawFrameDecode: modality must be RGB or Flow, got {modality!r}')
+        return _set_frames(results, _gather(frame_inds, frames))
+
+    def __repr__(self) -> str:
+        return (
+            f'{type(self).__name__}(io_backend={self.io_backend!r}, '
+            f'decoding_backend={self.decoding_backend!r})'
+        )
+
+
+@TRANSFORMS.register_module()
+class DecordInit(BaseTransform):
+    """Open a video with decord and record its frame count and frame rate.
+
+    A file name without extension gets ``.mp4`` (as in MMAction2) unless it exists as is.
+
+    Required Keys:
+        - filename
+
+    Added Keys:
+        - video_reader: a ``decord.VideoReader``
+        - total_frames
+        - avg_fps
+
+    Args:
+        io_backend: ``'disk'`` (decord reads the file) or an mmengine file backend (the bytes are
+            fetched and decoded from memory).
+        num_threads: Decoder threads per video (1 suits dataloader workers).
+        **kwargs: Arguments of the mmengine file backend.
+    """
+
+    def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs) -> None:
+        _check_option('DecordInit', 'io_backend', io_backend, IO_BACKENDS)
+        if not isinstance(num_threads, int) or num_threads < 0:
+            raise ValueError(f'DecordInit: num_threads must be an int >= 0, got {num_threads!r}')
+        self.io_backend = io_backend
+        self.num_threads = num_threads
+        self.kwargs = kwargs
+
+    def transform(self, results: dict) -> dict:
+        """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
+        import decord
+
+        path = _video_path(results['filename'])
+        if self.io_backend == 'disk':
+            _check_video_file(path)
+            source = path
+        else:
+            source = io.BytesIO(_read_file(path, self.io_backend, self.kwargs, 'video'))
+        try:
+            reader = decord.VideoReader(source, num_threads=self.num_threads)
+        except Exception as err:
+            raise DecodeError(f'decord cannot open video {osp.abspath(path)}: {err}') from err
+        if len(reader) == 0:
+            raise DecodeError(f'video has no frames: {osp.abspath(path)}')
+        results['video_reader'] = reader
+        results['total_frames'] = len(reader)
+        results['avg_fps'] = reader.get_avg_fps()
+        return results
+
+    def __repr__(self) -> str:
+        return (
+            f'{type(self).__name__}(io_backend={self.io_backend!r}, num_threads={self.num_threads})'
+        )
+
+
+@TRANSFORMS.register_module()
+class DecordDecode(BaseTransform):
+    """Read the sampled frames from the decord reader opened by :class:`DecordInit`.
+
+    Required Keys:
+        - video_reader
+        - frame_inds
+        - filename (for error messages)
+
+    Added Keys:
+        - imgs: list of ``H x W x 3`` uint8 RGB arrays
+        - original_shape
+        - img_shape
+
+    Modified Keys:
+        - video_reader: set to ``None`` (the reader is released)
+
+    Args:
+        mode: ``'accurate'`` decodes exactly the requested frames; ``'efficient'`` seeks to each
+            index and takes the next decodable frame, which is faster on long videos but may
+            return a nearby key frame instead.
+    """
+
+    def __init__(self, mode: str = 'accurate') -> None:
+        _check_option('DecordDecode', 'mode', mode, ('accurate', 'efficient'))
+        self.mode = mode
+
+    def transform(self, results: dict) -> dict:
+        """Decode ``imgs`` for ``frame_inds``."""
+        reader = results['video_reader']
+        frame_inds = _frame_inds(results)
+        try:
+            if self.mode == 'accurate':
+                imgs = list(reader.get_batch(frame_inds).asnumpy())
+            else:
+                reader.seek(0)
+                imgs = []
+                for idx in frame_inds:
+                    reader.seek(int(idx))
+                    imgs.append(reader.next().asnumpy())
+        except Exception as err:
+            name = osp.abspath(results.get('filename', '<unknown video>'))
+            raise DecodeError(
+                f'decord cannot decode frames {frame_inds.tolist()} of {name}: {err}'
+            ) from err
+        if imgs[0].ndim != 3 or imgs[0].shape[-1] != 3:
+            # Seen with decord2 on some tiny frame widths (16, 24, 32, 48, 96 px).
+            name = osp.abspath(results.get('filename', '<unknown video>'))
+            raise DecodeError(
+                f'decord returned frames of shape {imgs[0].shape} for {name}; '
+                'decode this video with PyAVDecode instead'
+            )
+        results['video_reader'] = None
+        return _set_frames(results, imgs)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(mode={self.mode!r})'
+
+
+@TRANSFORMS.register_module()
+class PyAVInit(BaseTransform):
+    """Open a video with PyAV and record its frame count and frame rate.
+
+    ``total_frames`` is the container's frame count; when the container does not store one
+    (some webm / mkv files) the video packets are counted instead.
+
+    Required Keys:
+        - filename
+
+    Added Keys:
+        - video_reader: an ``av`` input container
+        - total_frames
+        - avg_fps
+
+    Args:
+        io_backend: ``'disk'`` or an mmengine file backend.
+        **kwargs: Arguments of the mmengine file backend.
+    """
+
+    def __init__(self, io_backend: str = 'disk', **kwargs) -> None:
+        _check_option('PyAVInit', 'io_backend', io_backend, IO_BACKENDS)
+        self.io_backend = io_backend
+        self.kwargs = kwargs
+
+    def transform(self, results: dict) -> dict:
+        """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
+        import av
+
+        path = _video_path(results['filename'])
+        if self.io_backend == 'disk':
+            _check_video_file(path)
+            source = path
+        else:
+            source = io.BytesIO(_read_file(path, self.io_backend, self.kwargs, 'video'))
+        try:
+            container = av.open(source)
+            if not container.streams.video:
+                raise DecodeError('the file holds no video stream')
+            stream = container.streams.video[0]
+            total_frames = stream.frames
+            if total_frames == 0:
+                total_frames = sum(1 for packet in container.demux(stream) if packet.size)
+                container.seek(0)
+        except Exception as err:
+            raise DecodeError(f'PyAV cannot open video {osp.abspath(path)}: {err}') from err
+        if total_frames == 0:
+            raise DecodeError(f'video has no frames: {osp.abspath(path)}')
+        results['video_reader'] = container
+        results['total_frames'] = total_frames
+        results['avg_fps'] = float(stream.average_rate) if stream.average_rate else None
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(io_backend={self.io_backend!r})'
+
+
+@TRANSFORMS.register_module()
+class PyAVDecode(BaseTransform):
+    """Read the sampled frames from the PyAV container opened by :class:`PyAVInit`.
+
+    ``'accurate'`` decodes from the start up to the largest index and keeps the requested frames
+    (the same frames decord returns). If the video turns out shorter than its header said, an
+    index past the end wraps around (``index % decoded frames``), as in MMAction2.
+
+    Required Keys:
+        - video_reader
+        - frame_inds
+        - filename (for error messages)
+
+    Added Keys:
+        - imgs: list of ``H x W x 3`` uint8 RGB arrays
+        - original_shape
+        - img_shape
+
+    Modified Keys:
+        - video_reader: set to ``None`` (the container is closed)
+
+    Args:
+        multi_thread: Let FFmpeg decode with several threads.
+        mode: ``'accurate'`` or ``'efficient'`` (seek to the key frame before each index and take
+            the first frame decoded there: fast, approximate).
+    """
+
+    def __init__(self, multi_thread: bool = False, mode: str = 'accurate') -> None:
+        _check_option('PyAVDecode', 'mode', mode, ('accurate', 'efficient'))
+        self.multi_thread = multi_thread
+        self.mode = mode
+
+    @staticmethod
+    def _decode_upto(container, wanted: set) -> tuple:
+        """Decode from the start; return the wanted frames and how many frames were decoded."""
+        frames, count, last = {}, 0, max(wanted)
+        for count, frame in enumerate(container.decode(video=0), start=1):
+            if count - 1 in wanted:
+                frames[count - 1] = frame.to_rgb().to_ndarray()
+            if count - 1 >= last:
+                break
+        return frames, count
+
+    def _accurate(self, container, frame_inds: np.ndarray) -> Dict[int, np.ndarray]:
+        wanted = {int(i) for i in frame_inds}
+        frames, decoded = self._decode_upto(container, wanted)
+        missing = wanted - frames.keys()
+        if missing and decoded:
+            container.seek(0)
+            wrapped = {i: i % decoded for i in missing}
+            extra, _ = self._decode_upto(container, set(wrapped.values()))
+            frames.update({i: extra[j] for i, j in wrapped.items()})
+        return frames
+
+    @staticmethod
+    def _efficient(container, frame_inds: np.ndarray) -> Dict[int, np.ndarray]:
+        stream = container.streams.video[0]
+        frames_per_pts = stream.average_rate * stream.time_base
+        frames, previous = {}, None
+        for idx in sorted({int(i) for i in frame_inds}):
+            container.seek(int(idx / frames_per_pts), backward=True, any_frame=False, stream=stream)
+            frame = next(container.decode(stream), None)
+            if frame is not None:
+                previous = frame.to_rgb().to_ndarray()
+            if previous is None:
+                raise DecodeError(f'no frame decodable at or before index {idx}')
+            frames[idx] = previous
+        return frames
+
+    def transform(self, results: dict) -> dict:
+        """Decode ``imgs`` for ``frame_inds`` and close the container."""
+        container = results['video_reader']
+        frame_inds = _frame_inds(results)
+        if self.multi_thread:
+            container.streams.video[0].thread_type = 'AUTO'
+        try:
+            if self.mode == 'accurate':
+                frames = self._accurate(container, frame_inds)
+            else:
+                frames = self._efficient(container, frame_inds)
+            imgs = _gather(frame_inds, frames)
+        except Exception as err:
+            name = osp.abspath(results.get('filename', '<unknown video>'))
+            raise DecodeError(
+                f'PyAV cannot decode frames {frame_inds.tolist()} of {name}: {err}'
+            ) from err
+        finally:
+            container.close()
+            results['video_reader'] = None
+        return _set_frames(results, imgs)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(multi_thread={self.multi_thread}, mode={self.mode!r})'
+
+
+@TRANSFORMS.register_module()
+class OpenCVInit(BaseTransform):
+    """Open a local video with OpenCV and record its frame count and frame rate.
+
+    Required Keys:
+        - filename
+
+    Added Keys:
+        - video_reader: a ``cv2.VideoCapture``
+        - total_frames
+        - avg_fps
+
+    Args:
+        io_backend: Only ``'disk'``: OpenCV reads from a path.
+    """
+
+    def __init__(self, io_backend: str = 'disk') -> None:
+        _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
+        self.io_backend = io_backend
+
+    def transform(self, results: dict) -> dict:
+        """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
+        path = _video_path(results['filename'])
+        _check_video_file(path)
+        capture = cv2.VideoCapture(path)
+        total_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+        if total_frames <= 0:
+            capture.release()
+            raise DecodeError(f'OpenCV cannot open video {osp.abspath(path)} (or it has no frames)')
+        results['video_reader'] = capture
+        results['total_frames'] = total_frames
+        results['avg_fps'] = capture.get(cv2.CAP_PROP_FPS)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(io_backend={self.io_backend!r})'
+
+
+@TRANSFORMS.register_module()
+class OpenCVDecode(BaseTransform):
+    """Read the sampled frames from the ``cv2.VideoCapture`` opened by :class:`OpenCVInit`.
+
+    Frames are read in increasing order, seeking only when an index is not the next frame. OpenCV
+    sometimes cannot read the last frames its header counts; such an index falls back to the
+    closest earlier readable frame, as in MMAction2.
+
+    Required Keys:
+        - video_reader
+        - frame_inds
+        - filename (for error messages)
+
+    Added Keys:
+        - imgs: list of ``H x W x 3`` uint8 RGB arrays
+        - original_shape
+        - img_shape
+
+    Modified Keys:
+        - video_reader: set to ``None`` (the capture is released)
+    """
+
+    @staticmethod
+    def _read(capture, idx: int, position: int) -> tuple:
+        """Frame ``idx`` (or the closest earlier readable one) and the new read position."""
+        while idx >= 0:
+            if idx != position:
+                capture.set(cv2.CAP_PROP_POS_FRAMES, idx)
+            ok, frame = capture.read()
+            if ok:
+                return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), idx + 1
+            idx, position = idx - 1, -1
+        return None, -1
+
+    def transform(self, results: dict) -> dict:
+        """Decode ``imgs`` for ``frame_inds`` and release the capture."""
+        capture = results['video_reader']
+        frame_inds = _frame_inds(results)
+        frames: Dict[int, np.ndarray] = {}
+        position = 0
+        try:
+            for idx in sorted({int(i) for i in frame_inds}):
+                frame, position = self._read(capture, idx, position)
+                if frame is None:
+                    name = osp.abspath(results.get('filename', '<unknown video>'))
+                    raise DecodeError(f'OpenCV cannot decode frame {idx} of {name}')
+                frames[idx] = frame
+        finally:
+            capture.release()
+            results['video_reader'] = None
+        return _set_frames(results, _gather(frame_inds, frames))
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}()'
