@@ -1,0 +1,3 @@
+from .action_data_preprocessor import ActionDataPreprocessor
+
+__all__ = ['ActionDataPreprocessor']

@@ -1,0 +1,192 @@
+"""The interface every classification head implements: ``loss`` for training, ``predict`` for
+testing, both on top of ``forward(feats, num_segs) -> cls_scores``."""
+
+from abc import ABCMeta, abstractmethod
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from mmaction_ft.registry import MODELS
+from mmaction_ft.structures import ActionDataSample
+
+AVERAGE_CLIPS = ('score', 'prob', None)
+
+
+def _check_average_clips(value: Optional[str]) -> Optional[str]:
+    if value not in AVERAGE_CLIPS:
+        raise ValueError(f"average_clips must be one of 'score', 'prob' or None, got {value!r}")
+    return value
+
+
+class BaseHead(BaseModule, metaclass=ABCMeta):
+    """Loss, top-k accuracy and test-time view averaging shared by classification heads.
+
+    Subclasses implement ``forward(x, **kwargs) -> [N * num_segs', num_classes]`` where
+    ``num_segs'`` is how many score rows each video still has (1 for TSN, which merges the views
+    before ``fc_cls``).
+
+    Args:
+        num_classes: Number of classes.
+        in_channels: Channels of the input feature.
+        loss_cls: Config of the classification loss.
+        multi_class: Whether a video can have several labels (one-hot float targets; pair with a
+            sigmoid loss such as ``BCELossWithLogits``).
+        label_smooth_eps: Label smoothing: targets become ``onehot * (1 - eps) + eps /
+            num_classes``. 0 disables it.
+        topk: The k of the top-k training accuracies logged with the loss.
+        average_clips: How ``predict`` merges the score rows of one video: ``'score'`` averages
+            the raw scores, ``'prob'`` averages the softmax probabilities, None keeps the raw
+            scores (``[num_segs', num_classes]`` per video, or ``[num_classes]`` when there is a
+            single row). MMAction2 defaults it to None; published configs set ``'prob'``.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int,
+        loss_cls: Dict = dict(type='CrossEntropyLoss'),  # noqa: B006 (never mutated)
+        multi_class: bool = False,
+        label_smooth_eps: float = 0.0,
+        topk: Union[int, Tuple[int, ...]] = (1, 5),
+        average_clips: Optional[str] = None,
+        init_cfg: Optional[Dict] = None,
+    ):
+        super().__init__(init_cfg=init_cfg)
+        if num_classes <= 0:
+            raise ValueError(f'num_classes must be positive, got {num_classes}')
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.loss_cls = MODELS.build(loss_cls) if isinstance(loss_cls, dict) else loss_cls
+        self.multi_class = multi_class
+        if not 0 <= label_smooth_eps < 1:
+            raise ValueError(f'label_smooth_eps must be in [0, 1), got {label_smooth_eps}')
+        self.label_smooth_eps = label_smooth_eps
+        topk = (topk,) if isinstance(topk, int) else tuple(topk)
+        if not topk or any(k <= 0 for k in topk):
+            raise ValueError(f'topk must be positive integers, got {topk}')
+        self.topk = topk
+        self.average_clips = average_clips
+
+    @property
+    def average_clips(self) -> Optional[str]:
+        return self._average_clips
+
+    @average_clips.setter
+    def average_clips(self, value: Optional[str]) -> None:
+        self._average_clips = _check_average_clips(value)
+
+    @abstractmethod
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Turn features into class scores."""
+
+    def loss(
+        self, feats: torch.Tensor, data_samples: Sequence[ActionDataSample], **kwargs
+    ) -> Dict[str, torch.Tensor]:
+        """Compute the training loss of a batch.
+
+        Args:
+            feats: Upstream features, passed to ``forward`` with ``kwargs`` (e.g. ``num_segs``).
+            data_samples: One sample per video, each with ``gt_label``.
+            **kwargs: Extra ``forward`` arguments.
+
+        Returns:
+            ``loss_cls`` and, for single-label targets, ``top{k}_acc`` for each k in ``topk``.
+        """
+        cls_scores = self(feats, **kwargs)
+        return self.loss_by_feat(cls_scores, data_samples)
+
+    def loss_by_feat(
+        self, cls_scores: torch.Tensor, data_samples: Sequence[ActionDataSample]
+    ) -> Dict[str, torch.Tensor]:
+        """Loss and top-k accuracy of class scores ``[N, num_classes]``."""
+        labels = self._stack_labels(data_samples).to(cls_scores.device)
+        losses = {}
+        if labels.ndim == 1:  # hard labels [N]: accuracy is defined
+            for k, acc in zip(self.topk, _top_k_accuracy(cls_scores.detach(), labels, self.topk)):
+                losses[f'top{k}_acc'] = acc
+        if self.label_smooth_eps != 0:
+            if labels.ndim == 1:
+                labels = F.one_hot(labels, num_classes=self.num_classes).to(cls_scores.dtype)
+            eps = self.label_smooth_eps
+            labels = labels * (1 - eps) + eps / self.num_classes
+        loss_cls = self.loss_cls(cls_scores, labels)
+        if isinstance(loss_cls, dict):
+            losses.update(loss_cls)
+        else:
+            losses['loss_cls'] = loss_cls
+        return losses
+
+    def _stack_labels(self, data_samples: Sequence[ActionDataSample]) -> torch.Tensor:
+        """``[N]`` int64 class indices, or ``[N, num_classes]`` float targets (multi-label)."""
+        labels = [sample.gt_label for sample in data_samples]
+        if all(not lb.is_floating_point() and lb.numel() == 1 for lb in labels):
+            return torch.cat([lb.reshape(1) for lb in labels])  # [N]
+        shapes = {tuple(lb.shape) for lb in labels}
+        if shapes != {(self.num_classes,)}:
+            raise ValueError(
+                f'gt_label must be one class index per video, or a one-hot float vector of '
+                f'length num_classes={self.num_classes} for multi-label data; got shapes '
+                f'{sorted(shapes)}'
+            )
+        return torch.stack(labels).float()  # [N, num_classes]
+
+    def predict(
+        self, feats: torch.Tensor, data_samples: Sequence[ActionDataSample], **kwargs
+    ) -> List[ActionDataSample]:
+        """Predict class scores and fill ``pred_score`` / ``pred_label`` of ``data_samples``.
+
+        Args:
+            feats: Upstream features, passed to ``forward`` with ``kwargs``.
+            data_samples: One sample per video.
+            **kwargs: Extra ``forward`` arguments.
+
+        Returns:
+            ``data_samples``, each with ``pred_score`` and ``pred_label``.
+        """
+        cls_scores = self(feats, **kwargs)
+        return self.predict_by_feat(cls_scores, data_samples)
+
+    def predict_by_feat(
+        self, cls_scores: torch.Tensor, data_samples: Sequence[ActionDataSample]
+    ) -> List[ActionDataSample]:
+        """Average ``[N * num_segs, num_classes]`` scores per video and store them."""
+        num_segs = cls_scores.shape[0] // len(data_samples)
+        cls_scores = self.average_clip(cls_scores, num_segs=num_segs)
+        pred_labels = cls_scores.argmax(dim=-1).detach()
+        for sample, score, label in zip(data_samples, cls_scores, pred_labels):
+            sample.set_pred_score(score)
+            sample.set_pred_label(label)
+        return list(data_samples)
+
+    def average_clip(self, cls_scores: torch.Tensor, num_segs: int = 1) -> torch.Tensor:
+        """Merge the ``num_segs`` score rows of each video as ``average_clips`` says.
+
+        Args:
+            cls_scores: ``[N * num_segs, num_classes]``.
+            num_segs: Score rows per video.
+
+        Returns:
+            ``[N, num_classes]``, or ``[N, num_segs, num_classes]`` for ``average_clips=None``
+            with several rows per video.
+        """
+        cls_scores = cls_scores.view((-1, num_segs) + cls_scores.shape[1:])
+        # [N, num_segs, num_classes]
+        if self.average_clips == 'prob':
+            return F.softmax(cls_scores, dim=2).mean(dim=1)
+        if self.average_clips == 'score':
+            return cls_scores.mean(dim=1)
+        return cls_scores.squeeze(1) if num_segs == 1 else cls_scores
+
+
+def _top_k_accuracy(
+    scores: torch.Tensor, labels: torch.Tensor, topk: Tuple[int, ...]
+) -> List[torch.Tensor]:
+    """Fraction of rows whose label is among the k highest scores, for each k."""
+    # k beyond the class count means "any class", as in MMAction2's argsort-based version.
+    max_k = min(max(topk), scores.shape[1])
+    top = scores.topk(max_k, dim=1).indices  # [N, max_k]
+    hits = top == labels.unsqueeze(1)  # [N, max_k]
+    return [hits[:, : min(k, max_k)].any(dim=1).float().mean() for k in topk]
