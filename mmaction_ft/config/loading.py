@@ -1,0 +1,70 @@
+"""One entry point for every tool: read a config, apply overrides, translate 0.x keys, check."""
+
+import contextlib
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from mmengine.config import Config
+
+from .checks import check_unknown_keys
+from .legacy import translate_legacy
+from .report import TranslationReport
+from .sources import ConfigSources
+
+
+def load_config(
+    path: str, cfg_options: Optional[Dict[str, Any]] = None
+) -> Tuple[Config, TranslationReport]:
+    """Load a config written in mmengine (MMAction2 1.x) style, 0.x style, or a mix of both.
+
+    Steps: ``Config.fromfile`` (bases merged), ``--cfg-options`` merged (dotted keys, list
+    indices), unknown top-level keys rejected, 0.x keys translated (see :mod:`.legacy` for the
+    rule when both dialects set the same thing).
+
+    One merge rule is relaxed: a dict in a child over ``None`` in a base (the tutorial's
+    ``test_cfg=dict(average_clips=None)`` over a 1.x base's ``test_cfg=None``) merges as if the
+    base said ``dict()``; mmengine refuses it, which would make 0.x files unusable on 1.x bases.
+
+    Args:
+        path: The config file.
+        cfg_options: Overrides as parsed by mmengine's ``DictAction``
+            (``{'model.cls_head.num_classes': 101}``); 0.x keys are allowed here too.
+
+    Returns:
+        The mmengine-style config (its ``filename`` is ``path``) and the translation report.
+
+    Raises:
+        ConfigError: For an unknown key, a 0.x setting without equivalent, or one file setting a
+            0.x key together with its mmengine counterpart.
+    """
+    relaxed: List[str] = []
+    with _dicts_override_none(relaxed):
+        cfg = Config.fromfile(path)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    sources = ConfigSources.from_file(path, cfg_options)
+    check_unknown_keys(cfg, sources)
+    translated, report = translate_legacy(cfg.to_dict(), sources)
+    for key in relaxed:
+        report.add(key, key, 'a dict over None in a base: merged as if the base said dict()')
+    return Config(translated, filename=path), report
+
+
+@contextlib.contextmanager
+def _dicts_override_none(relaxed: List[str]) -> Iterator[None]:
+    """Let mmengine merge a child's dict over a base's ``None``; record the keys in ``relaxed``."""
+    original = Config.__dict__['_merge_a_into_b']
+    merge = original.__func__
+
+    def tolerant_merge(a: dict, b: dict, allow_list_keys: bool = False) -> dict:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key, value in a.items():
+                if isinstance(value, dict) and key in b and b[key] is None:
+                    b[key] = {}
+                    relaxed.append(key)
+        return merge(a, b, allow_list_keys)
+
+    Config._merge_a_into_b = staticmethod(tolerant_merge)
+    try:
+        yield
+    finally:
+        Config._merge_a_into_b = original
