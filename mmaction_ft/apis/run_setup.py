@@ -3,6 +3,7 @@
 Shared by ``tools/train.py``, ``tools/test.py`` and the demo, so every entry point means the same
 thing by ``--resume``, ``--amp``, ``--work-dir`` ...
 """
+
 import os
 import os.path as osp
 from typing import Iterable, Optional
@@ -88,6 +89,63 @@ def prepare_train_cfg(
     return cfg
 
 
+def prepare_test_cfg(
+    cfg: Config,
+    config_path: str,
+    work_dir: Optional[str] = None,
+    dump: Optional[str] = None,
+    launcher: str = 'none',
+) -> Config:
+    """Apply ``tools/test.py``'s flags to ``cfg`` in place and return it.
+
+    The checkpoint is not set here: :func:`test_checkpoint` loads it strictly, so ``load_from``
+    and ``resume`` are cleared. A progress bar hook is added.
+
+    Args:
+        work_dir: Where the test log goes; default as for training.
+        dump: A ``.pkl`` path to which every prediction is saved as well.
+        launcher: ``'none'`` or ``'pytorch'``.
+    """
+    cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
+    cfg.load_from = None
+    cfg.resume = False
+    if dump:
+        if not dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--dump must name a .pkl file, got {dump!r}')
+        evaluators = cfg.test_evaluator
+        evaluators = list(evaluators) if isinstance(evaluators, (list, tuple)) else [evaluators]
+        evaluators.append(dict(type='DumpResults', out_file_path=dump))
+        cfg.test_evaluator = evaluators
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(hook.get('type') == 'TestProgressHook' for hook in hooks):
+        hooks.append(dict(type='TestProgressHook'))
+    cfg.custom_hooks = hooks
+    setup_distributed(cfg, launcher)
+    return cfg
+
+
+def test_checkpoint(cfg: Config, checkpoint: str, report=None) -> dict:
+    """Load ``checkpoint`` strictly into the model of ``cfg`` and run the test loop.
+
+    A checkpoint whose class count differs from ``model.cls_head.num_classes`` is refused with
+    both numbers instead of being scored with a random classifier.
+
+    Args:
+        report: The config's translation report, logged once the runner's logger exists.
+
+    Returns:
+        The metrics (``acc/top1``, ``acc/top5``, ``acc/mean1`` ...).
+    """
+    from mmaction_ft.engine.runner import ActionRunner
+
+    check_annotation_files(cfg, ['test'])
+    runner = ActionRunner.from_cfg(cfg)
+    if report is not None:
+        report.log(runner.logger)
+    runner.load_checkpoint(checkpoint, strict=True)
+    return runner.test()
+
+
 def annotation_files(cfg: Config, splits: Iterable[str]) -> list:
     """``(config key, path)`` of every annotation list the given splits read."""
     found = []
@@ -115,8 +173,7 @@ def check_annotation_files(cfg: Config, splits: Iterable[str]) -> None:
     The message lists every missing file with its config key and says how to get the data.
     """
     missing = [
-        f'  {key} = {path!r}' for key, path in annotation_files(cfg, splits)
-        if not osp.isfile(path)
+        f'  {key} = {path!r}' for key, path in annotation_files(cfg, splits) if not osp.isfile(path)
     ]
     if missing:
         raise FileNotFoundError(

@@ -5,6 +5,7 @@ with ``device_ids=[LOCAL_RANK]``; both fail on a CPU-only machine. ``setup_distr
 gloo process group itself (mmengine then skips its own initialisation) and the wrapper below
 drops ``device_ids`` for a model that lives on the CPU.
 """
+
 import os
 from typing import Any
 
@@ -40,11 +41,14 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
         return
     if launcher != 'pytorch':
         raise RuntimeError(
-            f"--launcher {launcher} needs GPUs; on a CPU-only machine use --launcher pytorch "
+            f'--launcher {launcher} needs GPUs; on a CPU-only machine use --launcher pytorch '
             '(tools/dist_train.sh)'
         )
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-    cfg.model_wrapper_cfg = dict(type='CPUDistributedDataParallel', broadcast_buffers=False)
+    # Scoped name: mmengine looks the wrapper type up in its root registry, not in ours.
+    cfg.model_wrapper_cfg = dict(
+        type='mmaction_ft.CPUDistributedDataParallel', broadcast_buffers=False
+    )
     if not dist.is_initialized():
         dist.init_process_group(
             backend='gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE'])

@@ -1,4 +1,5 @@
 """Hooks mmaction_ft adds to mmengine's."""
+
 from typing import Optional, Sequence
 
 from mmengine.hooks import Hook

@@ -1,4 +1,5 @@
 """Make every mmaction_ft component buildable from a config."""
+
 import datetime
 
 from mmengine import DefaultScope
@@ -7,6 +8,7 @@ from mmengine import DefaultScope
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every module that registers a component and, optionally, make ``mmaction_ft`` the
     default registry scope (configs say ``default_scope = 'mmaction_ft'`` for the same effect)."""
+    import mmaction_ft.config  # noqa: F401  (LegacyWarmupLR)
     import mmaction_ft.datasets  # noqa: F401
     import mmaction_ft.engine  # noqa: F401
     import mmaction_ft.evaluation  # noqa: F401

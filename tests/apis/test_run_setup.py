@@ -62,11 +62,16 @@ def test_amp_without_gpu_is_refused_clearly():
 def test_missing_annotation_lists_are_named_with_their_keys(tmp_path):
     present = tmp_path / 'train.txt'
     present.write_text('a 3 0\n')
-    cfg = Config(dict(
-        train_dataloader=dict(dataset=dict(ann_file=str(present))),
-        val_dataloader=dict(dataset=dict(
-            type='RepeatDataset', times=2, dataset=dict(ann_file=str(tmp_path / 'val.txt')))),
-    ))
+    cfg = Config(
+        dict(
+            train_dataloader=dict(dataset=dict(ann_file=str(present))),
+            val_dataloader=dict(
+                dataset=dict(
+                    type='RepeatDataset', times=2, dataset=dict(ann_file=str(tmp_path / 'val.txt'))
+                )
+            ),
+        )
+    )
     with pytest.raises(FileNotFoundError) as err:
         check_annotation_files(cfg, ['train', 'val'])
     message = str(err.value)

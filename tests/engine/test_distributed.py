@@ -23,7 +23,8 @@ def test_slurm_without_gpu_is_refused():
 def test_cpu_ddp_wrapper_accepts_mmengine_device_ids(tmp_path):
     # A one-process gloo group is enough to construct DDP.
     torch.distributed.init_process_group(
-        'gloo', init_method=f'file://{tmp_path}/rendezvous', rank=0, world_size=1)
+        'gloo', init_method=f'file://{tmp_path}/rendezvous', rank=0, world_size=1
+    )
     try:
         wrapped = CPUDistributedDataParallel(module=nn.Linear(2, 2), device_ids=[0])
         assert wrapped.device_ids is None
@@ -31,3 +32,26 @@ def test_cpu_ddp_wrapper_accepts_mmengine_device_ids(tmp_path):
         assert out.shape == (1, 2)
     finally:
         torch.distributed.destroy_process_group()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_pytorch_launcher_without_gpu_selects_gloo_and_a_wrapper_mmengine_finds(
+    monkeypatch, tmp_path
+):
+    from mmengine.registry import MODEL_WRAPPERS
+
+    monkeypatch.setenv('RANK', '0')
+    monkeypatch.setenv('WORLD_SIZE', '1')
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    monkeypatch.setenv('MASTER_PORT', '29533')
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
+    try:
+        setup_distributed(cfg, 'pytorch')
+        assert torch.distributed.is_initialized()
+        assert torch.distributed.get_backend() == 'gloo'
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    # mmengine's Runner.wrap_model resolves the type through its root registry.
+    assert MODEL_WRAPPERS.get(cfg.model_wrapper_cfg['type']) is CPUDistributedDataParallel

@@ -147,6 +147,12 @@ class SampleFrames(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Add ``frame_inds`` and the sampling settings to ``results``."""
+        if 'total_frames' not in results:
+            video = results.get('filename', results.get('frame_dir', '<unknown video>'))
+            raise KeyError(
+                f'SampleFrames: no total_frames for {video}; for a video file put the reader '
+                "(e.g. dict(type='DecordInit')) before SampleFrames in the pipeline"
+            )
         num_frames = results['total_frames']
         if num_frames < 1:
             video = results.get('filename', results.get('frame_dir', '<unknown video>'))

@@ -173,3 +173,8 @@ def test_builds_from_config_and_repr():
         transform = TRANSFORMS.build(dict(type='SampleFrames', clip_len=1, num_clips=3))
     assert isinstance(transform, SampleFrames)
     assert 'num_clips=3' in repr(transform) and 'clip_len=1' in repr(transform)
+
+
+def test_video_without_reader_first_gets_pipeline_advice():
+    with pytest.raises(KeyError, match='DecordInit.*before SampleFrames'):
+        SampleFrames(clip_len=1, num_clips=3).transform({'filename': 'a.mp4'})

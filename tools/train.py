@@ -1,0 +1,80 @@
+"""Train (or finetune) a recognizer from a config: ``python tools/train.py CONFIG [options]``."""
+
+import argparse
+
+from mmengine.config import DictAction
+
+from mmaction_ft.apis import check_annotation_files, prepare_train_cfg
+from mmaction_ft.config import load_config
+from mmaction_ft.engine.runner import ActionRunner
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train or finetune a video recognizer')
+    parser.add_argument('config', help='config file (1.x or MMAction2 0.x style)')
+    parser.add_argument(
+        '--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)'
+    )
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='CHECKPOINT',
+        help='continue a run: from CHECKPOINT, or without a value from the '
+        'latest checkpoint in the work dir',
+    )
+    parser.add_argument('--amp', action='store_true', help='mixed precision (GPU only)')
+    parser.add_argument(
+        '--no-validate', action='store_true', help='do not validate during training'
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the LR by the actual batch size / auto_scale_lr.base_batch_size',
+    )
+    parser.add_argument('--seed', type=int, help='random seed')
+    parser.add_argument(
+        '--deterministic', action='store_true', help='deterministic cuDNN / algorithms'
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='override config keys, e.g. model.cls_head.num_classes=101 '
+        'train_dataloader.dataset.pipeline.0.clip_len=2',
+    )
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument(
+        '--local_rank',
+        '--local-rank',
+        type=int,
+        default=0,
+        help='set by older torch.distributed.launch; torchrun uses LOCAL_RANK',
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    cfg, report = load_config(args.config, args.cfg_options)
+    prepare_train_cfg(
+        cfg,
+        args.config,
+        work_dir=args.work_dir,
+        resume=args.resume,
+        amp=args.amp,
+        no_validate=args.no_validate,
+        auto_scale_lr=args.auto_scale_lr,
+        seed=args.seed,
+        deterministic=args.deterministic,
+        launcher=args.launcher,
+    )
+    check_annotation_files(cfg, ['train', 'val'])
+    runner = ActionRunner.from_cfg(cfg)
+    report.log(runner.logger)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
