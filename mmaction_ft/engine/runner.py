@@ -22,7 +22,7 @@ import re
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmaction_ft.registry import RUNNERS
 
@@ -165,6 +165,38 @@ class ActionRunner(Runner):
         """Test; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
         with self._loading_strictly():
             return super().test()
+
+    def _init_model_weights(self) -> None:
+        """Initialise the model, without fetching backbone files that a checkpoint replaces.
+
+        A config copied from the tutorial keeps ``pretrained='torchvision://resnet50'`` next to
+        ``load_from``; the whole-model checkpoint overwrites every backbone tensor anyway (or the
+        load fails), so the ImageNet file is not downloaded and loaded first. With
+        ``load_cfg.allow_partial`` the checkpoint may not cover the backbone, so it is kept.
+        """
+        checkpoint = self._load_from
+        if self._resume and checkpoint is None:
+            checkpoint = find_latest_checkpoint(self.work_dir)
+        if checkpoint is None or self.load_cfg['allow_partial']:
+            super()._init_model_weights()
+            return
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        skipped = [
+            (name, module)
+            for name, module in model.named_modules()
+            if isinstance(getattr(module, 'pretrained', None), str)
+        ]
+        for name, module in skipped:
+            self.logger.info(
+                f'{name}.pretrained={module.pretrained!r} not loaded: the '
+                f'checkpoint {checkpoint} replaces every tensor of {name}'
+            )
+            module.pretrained, module._skipped_pretrained = None, module.pretrained
+        try:
+            super()._init_model_weights()
+        finally:
+            for _, module in skipped:
+                module.pretrained = module.__dict__.pop('_skipped_pretrained')
 
     @contextlib.contextmanager
     def _loading_strictly(self) -> Iterator[None]:
