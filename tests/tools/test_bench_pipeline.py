@@ -1,0 +1,64 @@
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+SCRIPT = REPO / 'tools' / 'analysis' / 'bench_pipeline.py'
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('bench_pipeline', SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_clips_per_video_reads_the_sampler():
+    tool = _load_tool()
+    pipeline = [dict(type='DecordInit'), dict(type='SampleFrames', clip_len=1, num_clips=3)]
+    assert tool.clips_per_video(pipeline) == 3
+    assert tool.clips_per_video([dict(type='DecordInit')]) == 1
+
+
+def test_draw_counts_videos_across_epochs():
+    tool = _load_tool()
+    loader = [{'inputs': [0, 1, 2]}, {'inputs': [3, 4]}]  # 2 batches per epoch
+    counts = tool.draw(loader, num_batches=3)  # runs into a second epoch
+    assert (counts['batches'], counts['videos']) == (3, 3 + 2 + 3)
+
+
+def test_bench_on_tiny_demo(tiny_demo, capsys):
+    tool = _load_tool()
+    config = str(tiny_demo['config'])
+    result = tool.main([config, '--split', 'val', '--workers', '0', '--num-batches', '3'])
+    out = capsys.readouterr().out
+    assert 'val_dataloader' in out and '0 workers, 3 clips per video' in out
+    # 3 batches of 8 videos (16 val videos: the third batch starts a second epoch).
+    assert '3 batches, 24 videos' in out
+    assert result['clips_per_s'] == pytest.approx(3 * result['videos_per_s'])
+    assert result['main_peak_mib'] > 50 and result['worker_peak_mib'] == 0
+
+
+def test_bench_cli_with_a_worker(tiny_demo):
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            str(tiny_demo['config']),
+            '--workers',
+            '1',
+            '--num-batches',
+            '2',
+            '--warmup',
+            '1',
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 'train_dataloader' in done.stdout and '1 workers' in done.stdout
+    assert 'each worker' in done.stdout and 'clips/s' in done.stdout
