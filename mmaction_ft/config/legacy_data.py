@@ -4,7 +4,8 @@
   {train,val,test}_dataloader=dict(videos_per_gpu=..., ...))`` becomes one
   ``{split}_dataloader=dict(batch_size, num_workers, persistent_workers, sampler, dataset)`` per
   split (0.x defaults: 1 video, 1 worker; train shuffles), plus ``val_cfg`` / ``test_cfg`` loops.
-  A split without a dataset anywhere gets no loop.
+  A split without a dataset anywhere gets no loop. The val and test datasets get
+  ``test_mode=True`` (0.x tools built them with it; in 1.x configs it is written out).
 - Pipelines lose ``Normalize`` (the model's ``ActionDataPreprocessor`` normalises, with the same
   mean / std and ``to_rgb = to_bgr``: both flip the channel order) and ``ToTensor``; ``Collect``
   becomes ``PackActionInputs``.
@@ -122,10 +123,30 @@ def _translate_split(t: 'LegacyTranslator', data: dict, split: str) -> None:
     if dataset is not MISSING:
         if isinstance(dataset, (list, tuple)):  # 0.x concatenated a list of datasets
             dataset = dict(type='ConcatDataset', datasets=list(dataset))
-        t.write(f'data.{split}', f'{loader}.dataset', dataset)
+        detail = ''
+        if split != 'train':
+            tested = _in_test_mode(dataset)
+            detail = 'test_mode=True, as 0.x tools built it' if tested != dataset else ''
+            dataset = tested
+        t.write(f'data.{split}', f'{loader}.dataset', dataset, detail=detail)
     if split != 'train' and f'{split}_cfg' not in t.cfg:
         loop = 'ValLoop' if split == 'val' else 'TestLoop'
         t.write(f'data.{split}', f'{split}_cfg', dict(type=loop))
+
+
+def _in_test_mode(dataset: Any) -> Any:
+    """``dataset`` with ``test_mode=True`` unless set: 0.x ``build_dataset(cfg.data.val,
+    dict(test_mode=True))`` passed it down to the datasets inside wrappers."""
+    if not isinstance(dataset, dict):
+        return dataset
+    dataset = dict(dataset)
+    if isinstance(dataset.get('dataset'), dict):
+        dataset['dataset'] = _in_test_mode(dataset['dataset'])
+    elif isinstance(dataset.get('datasets'), (list, tuple)):
+        dataset['datasets'] = [_in_test_mode(d) for d in dataset['datasets']]
+    else:
+        dataset.setdefault('test_mode', True)
+    return dataset
 
 
 def _remove_loop(t: 'LegacyTranslator', split: str) -> None:
