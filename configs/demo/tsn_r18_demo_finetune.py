@@ -11,10 +11,9 @@ train_dataloader = dict(dataset=dict(ann_file=ann_file_train, label_map=label_ma
 val_dataloader = dict(dataset=dict(ann_file=ann_file_val, label_map=label_map))
 test_dataloader = dict(dataset=dict(ann_file=ann_file_val, label_map=label_map))
 
-# Finetuning: fewer epochs, smaller LR than pretraining (0.05 / 5).
-train_cfg = dict(max_epochs=8, val_interval=1)
-optim_wrapper = dict(optimizer=dict(lr=0.01))
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=8, eta_min=0.0001, by_epoch=True)]
+# Finetuning: the pretraining LR, decayed to 0 over 15 short epochs (5 iterations each).
+train_cfg = dict(max_epochs=15, val_interval=1)
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=15, eta_min=0, by_epoch=True)]
 default_hooks = dict(checkpoint=dict(interval=1))
 
 # Written by step 1 (tools/demo_finetune.py runs it first when missing).

@@ -11,15 +11,15 @@ model = dict(
     cls_head=dict(num_classes=8, dropout_ratio=0.2),
 )
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=12, val_begin=1, val_interval=3)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=8, val_begin=1, val_interval=2)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 
 optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=0.001, weight_decay=0.0001),
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
     clip_grad=dict(max_norm=40, norm_type=2),
 )
-param_scheduler = [dict(type='CosineAnnealingLR', T_max=12, eta_min=0.0005, by_epoch=True)]
+param_scheduler = [dict(type='CosineAnnealingLR', T_max=8, eta_min=0, by_epoch=True)]
 
-default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=3, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval=2, max_keep_ckpts=1))
 randomness = dict(seed=0)

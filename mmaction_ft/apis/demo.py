@@ -25,15 +25,20 @@ FINETUNE_CONFIG = 'configs/demo/tsn_r18_demo_finetune.py'
 
 # Sizes of the two class sets: plenty of source videos, few target videos (finetuning's use case).
 DEMO_DATA = {
-    'source': dict(videos_per_class=30, val_per_class=8),
-    'target': dict(videos_per_class=16, val_per_class=6),
+    'source': dict(videos_per_class=60, val_per_class=10),
+    'target': dict(videos_per_class=24, val_per_class=8),
 }
 
 
 def prepare_demo_data(data_root: str = 'data/demo', seed: int = 0) -> Dict[str, dict]:
-    """Write (or reuse) both demo class sets as mp4 videos with MMAction2-style lists."""
+    """Write (or reuse) both demo class sets as mp4 videos with MMAction2-style lists.
+
+    ``data_root`` belongs to the demo: data written there with other sizes is replaced.
+    """
     return {
-        name: make_demo_dataset(data_root, class_set=name, seed=seed, formats=('videos',), **sizes)
+        name: make_demo_dataset(
+            data_root, class_set=name, seed=seed, formats=('videos',), overwrite=True, **sizes
+        )
         for name, sizes in DEMO_DATA.items()
     }
 
@@ -88,6 +93,7 @@ def run_demo(
     data_root: str = 'data/demo',
     seed: int = 0,
     from_scratch: bool = False,
+    tag: str = '',
 ) -> Dict[str, object]:
     """Run the whole demo and return its figures.
 
@@ -97,10 +103,12 @@ def run_demo(
         seed: Seed of the finetuning run (the data and the source model are fixed).
         from_scratch: Train the finetune config without ``load_from`` instead: the baseline the
             finetuned model must beat with the same schedule and seed.
+        tag: Appended to the finetuning run's work dir name, to keep several runs apart.
 
     Returns:
         ``val_top1`` (per validation epoch), ``test`` (metrics of the best checkpoint),
-        ``best_checkpoint``, ``source_model`` and ``work_dir``.
+        ``head_swap`` (the log records of re-initialised classifiers), ``best_checkpoint``,
+        ``source_model`` and ``work_dir``.
     """
     if osp.abspath(data_root) != osp.abspath('data/demo'):
         raise ValueError('the demo configs read data/demo; run from the repository root')
@@ -113,10 +121,12 @@ def run_demo(
         export_model(osp.join(pre_dir, f'epoch_{runner.max_epochs}.pth'), source_model)
 
     name = 'tsn_r18_demo_scratch' if from_scratch else 'tsn_r18_demo_finetune'
-    work_dir = osp.join(work_root, name)
+    work_dir = osp.join(work_root, name + tag)
     options = {'load_from': None if from_scratch else source_model}
     runner = train(FINETUNE_CONFIG, work_dir, cfg_options=options, seed=seed)
     history = [record['acc/top1'] for record in val_history(runner.log_dir)]
+    with open(runner.logger.log_file) as f:
+        head_swap = [line.split(' - ')[-1].strip() for line in f if '-> re-initialised' in line]
 
     best = best_checkpoint(work_dir)
     cfg, report = load_config(FINETUNE_CONFIG)
@@ -126,6 +136,7 @@ def run_demo(
         val_top1=history,
         test=metrics,
         best_checkpoint=best,
+        head_swap=head_swap,
         source_model=None if from_scratch else source_model,
         work_dir=work_dir,
     )
@@ -135,10 +146,8 @@ def format_summary(result: Dict[str, object], num_classes: int) -> str:
     """The closing lines the demo prints."""
     lines = ['', 'demo summary']
     if result['source_model']:
-        lines.append(
-            f'  load_from: {result["source_model"]} (8 source classes -> '
-            f'{num_classes} target classes, classifier re-initialised)'
-        )
+        lines.append(f'  load_from: {result["source_model"]}')
+        lines.extend(f'  {record}' for record in result['head_swap'])
     else:
         lines.append('  trained from scratch (no load_from)')
     lines.append('  val top-1 per epoch: ' + ', '.join(f'{v:.3f}' for v in result['val_top1']))

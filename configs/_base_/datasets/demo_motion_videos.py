@@ -24,18 +24,19 @@ val_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs'),
 ]
-# Multi-clip x multi-crop testing: 8 clips x 3 crops = 24 views per video.
+# Multi-clip x multi-crop testing: 8 clips x 3 crops (left, middle, right; 56 wide, full
+# height) = 24 views per video.
 test_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=8, test_mode=True),
     dict(type='DecordDecode'),
-    dict(type='ThreeCrop', crop_size=56),
+    dict(type='ThreeCrop', crop_size=(56, 64)),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs'),
 ]
 
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=16,
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -48,7 +49,7 @@ train_dataloader = dict(
     ),
 )
 val_dataloader = dict(
-    batch_size=8,
+    batch_size=16,
     num_workers=1,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),

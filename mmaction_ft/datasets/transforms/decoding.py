@@ -50,6 +50,14 @@ def _check_video_file(path: str) -> None:
         raise DecodeError(f'video file is empty (0 bytes): {osp.abspath(path)}')
 
 
+def _video_source(path: str, io_backend: str, backend_kwargs: dict):
+    """What a video reader opens: the checked local path, or the file's bytes from a backend."""
+    if io_backend == 'disk':
+        _check_video_file(path)
+        return path
+    return io.BytesIO(_read_file(path, io_backend, backend_kwargs, 'video'))
+
+
 def _video_path(filename: str) -> str:
     """MMAction2 lists may omit the extension of mp4 files (Kinetics youtube ids)."""
     if osp.splitext(filename)[1] == '' and not osp.exists(filename):
@@ -195,11 +203,7 @@ class DecordInit(BaseTransform):
         import decord
 
         path = _video_path(results['filename'])
-        if self.io_backend == 'disk':
-            _check_video_file(path)
-            source = path
-        else:
-            source = io.BytesIO(_read_file(path, self.io_backend, self.kwargs, 'video'))
+        source = _video_source(path, self.io_backend, self.kwargs)
         try:
             reader = decord.VideoReader(source, num_threads=self.num_threads)
         except Exception as err:
@@ -306,11 +310,7 @@ class PyAVInit(BaseTransform):
         import av
 
         path = _video_path(results['filename'])
-        if self.io_backend == 'disk':
-            _check_video_file(path)
-            source = path
-        else:
-            source = io.BytesIO(_read_file(path, self.io_backend, self.kwargs, 'video'))
+        source = _video_source(path, self.io_backend, self.kwargs)
         try:
             container = av.open(source)
             if not container.streams.video:
