@@ -1,2 +1,3 @@
 """mmaction_ft: config-driven finetuning of video action-recognition models."""
+
 __version__ = '0.1.0'

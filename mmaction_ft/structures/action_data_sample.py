@@ -1,4 +1,5 @@
 """The per-sample record that travels from the pipeline through the model to the metric."""
+
 from numbers import Number
 from typing import Sequence, Union
 
@@ -19,8 +20,10 @@ def format_label(value: LabelLike) -> torch.Tensor:
         return torch.tensor([int(value)], dtype=torch.long)
     if isinstance(value, Sequence) and not isinstance(value, str):
         return torch.tensor([int(v) for v in value], dtype=torch.long)
-    raise TypeError(f'a label must be an int, a sequence of ints, an array or a tensor, '
-                    f'got {type(value).__name__}')
+    raise TypeError(
+        f'a label must be an int, a sequence of ints, an array or a tensor, '
+        f'got {type(value).__name__}'
+    )
 
 
 class ActionDataSample(BaseDataElement):

@@ -1,4 +1,5 @@
 """ActionRunner does not fetch backbone ``pretrained`` files that ``load_from`` replaces."""
+
 import torch
 from test_runner_resume import TinyModel, runner_kwargs
 
@@ -49,7 +50,8 @@ def test_pretrained_is_loaded_without_load_from_or_with_partial_loading(tmp_path
 
     checkpoint = tmp_path / 'whole_model.pth'
     torch.save({'state_dict': _model(None).state_dict()}, checkpoint)
-    runner = _runner(tmp_path / 'partial', load_from=str(checkpoint),
-                     cfg=dict(load_cfg=dict(allow_partial=True)))
+    runner = _runner(
+        tmp_path / 'partial', load_from=str(checkpoint), cfg=dict(load_cfg=dict(allow_partial=True))
+    )
     runner._init_model_weights()
     assert runner.model.backbone.fetched == ['torchvision://resnet50']

@@ -36,8 +36,11 @@ def logger(tmp_path):
     log_file = tmp_path / 'run.log'
     mm_logger = MMLogger.get_instance(f'wl-{uuid.uuid4().hex}', log_file=str(log_file))
     yield mm_logger, log_file
-    for handler in mm_logger.handlers:
+    # This logger stays mmengine's "current" one: leave it without a closed file handler, or
+    # the next model's init_weights (which writes to the current logger's files) fails.
+    for handler in list(mm_logger.handlers):
         handler.close()
+        mm_logger.removeHandler(handler)
 
 
 def test_finetune_swaps_head_loads_everything_else_and_logs_to_file(logger):

@@ -47,6 +47,7 @@ test_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
     dataset=dict(ann_file=ann_val, data_prefix=prefix, label_map=label_map,
                  pipeline={{{{_base_.val_pipeline}}}}))
 train_cfg = dict(max_epochs=3, val_interval=1)
+optim_wrapper = dict(optimizer=dict(lr=0.001))
 param_scheduler = [dict(type='MultiStepLR', milestones=[2], gamma=0.1, by_epoch=True)]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=5))
 """)

@@ -93,7 +93,7 @@ def test_resume_continues_epoch_optimizer_and_lr(trained, tiny_demo):
     assert re.search(r'resumed epoch: 2, iter: \d+', log)
     assert re.search(r'Epoch\(train\)\s+\[3\]', log)
     assert not re.search(r'Epoch\(train\)\s+\[[12]\]', log)
-    # MultiStepLR(milestones=[2]) divides the AdamW LR by 10 for epoch 3: only a restored
+    # MultiStepLR(milestones=[2]) divides the LR (0.001) by 10 for epoch 3: only a restored
     # scheduler knows that two epochs have passed.
     lrs = [
         float(v) for v in re.findall(r'Epoch\(train\)\s+\[3\]\[\d+/\d+\]\s+lr: ([0-9.e+-]+)', log)
@@ -101,4 +101,4 @@ def test_resume_continues_epoch_optimizer_and_lr(trained, tiny_demo):
     assert lrs and lrs == pytest.approx([1e-4] * len(lrs))
     checkpoint = torch.load(work_dir / 'epoch_3.pth', map_location='cpu', weights_only=False)
     assert checkpoint['meta']['epoch'] == 3
-    assert checkpoint['optimizer']['state'], 'optimizer state (AdamW moments) must be saved'
+    assert checkpoint['optimizer']['state'], 'optimizer state (momentum buffers) must be saved'
