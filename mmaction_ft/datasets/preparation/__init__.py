@@ -17,18 +17,7 @@ from .file_lists import (
     BuildReport,
     DatasetSpec,
     FrameCounter,
-    Sample,
     format_line,
-    kinetics_class_dir,
-    parse_activitynet,
-    parse_hmdb51,
-    parse_kinetics,
-    parse_mit,
-    parse_mmit,
-    parse_sthv1,
-    parse_sthv2,
-    parse_thumos14,
-    parse_ucf101,
     write_file_lists,
 )
 from .frame_extraction import (
@@ -41,6 +30,19 @@ from .frame_extraction import (
     iter_video_frames,
     read_frame_counts,
     write_frame_counts,
+)
+from .official_annotations import (
+    Sample,
+    kinetics_class_dir,
+    parse_activitynet,
+    parse_hmdb51,
+    parse_kinetics,
+    parse_mit,
+    parse_mmit,
+    parse_sthv1,
+    parse_sthv2,
+    parse_thumos14,
+    parse_ucf101,
 )
 
 __all__ = [

@@ -1,5 +1,7 @@
-"""Pipeline transforms, one module per stage: sampling, decoding, spatial, formatting."""
+"""Pipeline transforms, one module per stage: sampling, decoding, spatial (+ cropping),
+formatting."""
 
+from .cropping import CenterCrop, MultiScaleCrop, RandomResizedCrop, TenCrop, ThreeCrop
 from .decoding import (
     DecordDecode,
     DecordInit,
@@ -11,8 +13,17 @@ from .decoding import (
 )
 from .formatting import Collect, FormatShape, Normalize, PackActionInputs, ToTensor
 from .sampling import SampleFrames
+from .spatial import ColorJitter, Flip, Resize
 
 __all__ = [
+    'CenterCrop',
+    'ColorJitter',
+    'Flip',
+    'MultiScaleCrop',
+    'RandomResizedCrop',
+    'Resize',
+    'TenCrop',
+    'ThreeCrop',
     'Collect',
     'DecordDecode',
     'DecordInit',
@@ -27,10 +38,3 @@ __all__ = [
     'SampleFrames',
     'ToTensor',
 ]
-
-# spatial.py (Resize, crops, Flip, ColorJitter) registers its transforms on import.
-try:
-    from . import spatial  # noqa: F401
-except ModuleNotFoundError as err:  # pragma: no cover - only while spatial.py is being written
-    if err.name != f'{__name__}.spatial':
-        raise

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from mmaction_ft.datasets.transforms.spatial import (
+from mmaction_ft.datasets.transforms import (
     CenterCrop,
     ColorJitter,
     Flip,
