@@ -4,12 +4,15 @@ Shared by ``tools/train.py``, ``tools/test.py`` and the demo, so every entry poi
 thing by ``--resume``, ``--amp``, ``--work-dir`` ...
 """
 
+import logging
 import os
 import os.path as osp
 from typing import Iterable, Optional
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.runner import find_latest_checkpoint
 
 from mmaction_ft.engine.distributed import setup_distributed
 
@@ -40,8 +43,9 @@ def prepare_train_cfg(
 
     Args:
         work_dir: Overrides ``cfg.work_dir``; without either, ``work_dirs/<config name>``.
-        resume: ``'auto'`` resumes from the latest checkpoint in the work dir, a path from that
-            checkpoint; ``None`` keeps the config's ``resume`` / ``load_from``.
+        resume: ``'auto'`` resumes from the latest checkpoint in the work dir (a new run from
+            ``load_from`` when there is none yet), a path from that checkpoint; ``None`` keeps
+            the config's ``resume`` / ``load_from``.
         amp: Mixed precision through mmengine's ``AmpOptimWrapper`` (needs a GPU).
         no_validate: Drop the validation loop.
         auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
@@ -51,8 +55,20 @@ def prepare_train_cfg(
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
 
     if resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
+        latest = find_latest_checkpoint(cfg.work_dir)
+        if latest is None:
+            # Nothing to continue: a new run, from the config's load_from (not silently from
+            # the backbone's ImageNet weights, as a bare resume=True would).
+            print_log(
+                f'--resume: no checkpoint in {cfg.work_dir} yet, starting a new run '
+                f'(load_from={cfg.get("load_from")!r})',
+                logger='current',
+                level=logging.WARNING,
+            )
+            cfg.resume = False
+        else:
+            cfg.resume = True
+            cfg.load_from = latest
     elif resume is not None:
         cfg.resume = True
         cfg.load_from = resume
@@ -147,19 +163,26 @@ def test_checkpoint(cfg: Config, checkpoint: str, report=None) -> dict:
 
 
 def annotation_files(cfg: Config, splits: Iterable[str]) -> list:
-    """``(config key, path)`` of every annotation list the given splits read."""
+    """``(config key, path)`` of every local annotation list the given splits read.
+
+    A relative ``ann_file`` is joined to the dataset's ``data_root`` as mmengine does; lists
+    behind a URI (``s3://`` ...) are left to the dataset.
+    """
     found = []
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader:
             continue
-        dataset = loader.get('dataset', {})
         # Wrappers such as RepeatDataset / ConcatDataset nest the real datasets.
-        stack = [(f'{split}_dataloader.dataset', dataset)]
+        stack = [(f'{split}_dataloader.dataset', loader.get('dataset', {}))]
         while stack:
             key, ds = stack.pop()
-            if 'ann_file' in ds and ds['ann_file']:
-                found.append((f'{key}.ann_file', ds['ann_file']))
+            path = ds.get('ann_file')
+            if path and '://' not in path:
+                root = ds.get('data_root')
+                if root and not osp.isabs(path):
+                    path = osp.join(root, path)
+                found.append((f'{key}.ann_file', path))
             if isinstance(ds.get('dataset'), dict):
                 stack.append((f'{key}.dataset', ds['dataset']))
             for i, child in enumerate(ds.get('datasets', []) or []):

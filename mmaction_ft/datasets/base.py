@@ -180,6 +180,8 @@ class BaseActionDataset(BaseDataset):
                 labels.append(int(token))
             except ValueError:
                 raise LineFormatError(f'label must be an integer, got {token!r}') from None
+        if not labels and not self.test_mode:
+            raise LineFormatError('the line has no label; only test_mode lists may omit labels')
         if self.multi_class:
             return labels
         if len(labels) > 1:
@@ -189,8 +191,6 @@ class BaseActionDataset(BaseDataset):
             )
         if labels:
             return labels[0]
-        if not self.test_mode:
-            raise LineFormatError('the line has no label; only test_mode lists may omit labels')
         return -1  # an unlabelled test list, as in MMAction2
 
     def _check_label(self, label: Label) -> None:

@@ -42,7 +42,8 @@ __all__ = [
 
 # ``-<hex>.`` right before the extension of the file name: the first hex digits of the file's
 # sha256 (the OpenMMLab model-zoo and torch.hub naming convention).
-_HASH_SUFFIX = re.compile(r'-([0-9a-f]{8,64})\.[^.]+$')
+# At least one letter a-f: '..._20200614-e508be42.pth' carries a hash, '...-20200614.pth' a date.
+_HASH_SUFFIX = re.compile(r'-((?=[0-9]*[a-f])[0-9a-f]{8,64})\.[^.]+$')
 _CHUNK = 1 << 20  # 1 MiB per read while downloading
 _OPT_IN = (
     'If you trust this file, load it with weights_only=False '
@@ -106,12 +107,20 @@ def _trusted_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
         (_history_buffer_statistic, 'builtins.getattr'),
         np.ndarray,
         np.dtype,
-        np.dtypes.Float64DType,
-        np.dtypes.Int64DType,
+        # The dtype classes of bool and numeric scalars/arrays (np.float32, np.int64 ...).
+        *_NUMERIC_DTYPES(np),
         multiarray._reconstruct,
         multiarray.scalar,
         (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
         (multiarray.scalar, 'numpy.core.multiarray.scalar'),
+    ]
+
+
+def _NUMERIC_DTYPES(np) -> list:  # noqa: N802 (reads like the constant it stands for)
+    names = ['Bool'] + [f'{kind}{bits}' for kind in ('Int', 'UInt') for bits in (8, 16, 32, 64)]
+    names += ['Float16', 'Float32', 'Float64', 'LongDouble', 'Complex64', 'Complex128']
+    return [
+        getattr(np.dtypes, f'{name}DType') for name in names if hasattr(np.dtypes, f'{name}DType')
     ]
 
 

@@ -46,9 +46,10 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
         )
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     # Scoped name: mmengine looks the wrapper type up in its root registry, not in ours.
-    cfg.model_wrapper_cfg = dict(
-        type='mmaction_ft.CPUDistributedDataParallel', broadcast_buffers=False
-    )
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper['type'] = 'mmaction_ft.CPUDistributedDataParallel'
+    cfg.model_wrapper_cfg = wrapper
     if not dist.is_initialized():
         dist.init_process_group(
             backend='gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE'])

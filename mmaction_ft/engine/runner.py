@@ -51,6 +51,11 @@ def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
                 f"unknown key '{key}' in load_cfg{hint}; known keys: "
                 f'{", ".join(_LOAD_CFG_DEFAULTS)}'
             )
+    for key in ('weights_only', 'allow_partial'):
+        if key in load_cfg and not isinstance(load_cfg[key], bool):
+            raise TypeError(f'load_cfg.{key} must be True or False, got {load_cfg[key]!r}')
+    if isinstance(load_cfg.get('head_prefixes'), str):
+        load_cfg['head_prefixes'] = (load_cfg['head_prefixes'],)
     return {**_LOAD_CFG_DEFAULTS, **load_cfg}
 
 

@@ -183,6 +183,12 @@ def load_weights(
                 f'{_ALLOW_PARTIAL_HINT}'
             )
 
+    if not report.loaded:
+        raise CheckpointMismatchError(
+            f'no tensor of checkpoint {source} fits the model (is it a backbone-only file? '
+            'those go to model.backbone.pretrained, whole recognizers to load_from):\n'
+            f'{_listing(report)}'
+        )
     loadable = OrderedDict((key, state_dict[key]) for key in report.loaded)
     metadata = getattr(state_dict, '_metadata', None)
     if metadata is not None:

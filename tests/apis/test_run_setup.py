@@ -30,13 +30,26 @@ def test_work_dir_priority_cli_then_config_then_default():
     assert prepare_train_cfg(_cfg(work_dir='w'), 'a/b.py', work_dir='cli').work_dir == 'cli'
 
 
-def test_resume_without_value_takes_latest_and_with_path_takes_it():
-    cfg = prepare_train_cfg(_cfg(load_from='k400.pth'), 'c.py', resume='auto')
-    assert cfg.resume is True and cfg.load_from is None
+def test_resume_without_value_takes_latest_and_with_path_takes_it(tmp_path):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    (work_dir / 'epoch_3.pth').write_bytes(b'')
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_3.pth'))
+    cfg = prepare_train_cfg(
+        _cfg(load_from='k400.pth'), 'c.py', work_dir=str(work_dir), resume='auto'
+    )
+    assert cfg.resume is True and cfg.load_from == str(work_dir / 'epoch_3.pth')
     cfg = prepare_train_cfg(_cfg(), 'c.py', resume='work/epoch_3.pth')
     assert cfg.resume is True and cfg.load_from == 'work/epoch_3.pth'
     cfg = prepare_train_cfg(_cfg(load_from='k400.pth'), 'c.py')
     assert cfg.get('resume', False) is False and cfg.load_from == 'k400.pth'
+
+
+def test_resume_without_value_and_nothing_to_resume_starts_from_load_from(tmp_path):
+    cfg = prepare_train_cfg(
+        _cfg(load_from='k400.pth'), 'c.py', work_dir=str(tmp_path), resume='auto'
+    )
+    assert cfg.resume is False and cfg.load_from == 'k400.pth'
 
 
 def test_no_validate_drops_the_val_loop_and_best_checkpoint():
@@ -80,3 +93,14 @@ def test_missing_annotation_lists_are_named_with_their_keys(tmp_path):
     assert 'train.txt' not in message
     assert 'docs/data_preparation.md' in message
     check_annotation_files(cfg, ['train'])  # the present list alone passes
+
+
+def test_relative_annotation_list_is_looked_up_under_data_root(tmp_path):
+    (tmp_path / 'train.txt').write_text('a 3 0\n')
+    cfg = Config(
+        dict(train_dataloader=dict(dataset=dict(data_root=str(tmp_path), ann_file='train.txt')))
+    )
+    check_annotation_files(cfg, ['train'])
+    cfg.train_dataloader.dataset.ann_file = 'missing.txt'
+    with pytest.raises(FileNotFoundError, match='missing.txt'):
+        check_annotation_files(cfg, ['train'])

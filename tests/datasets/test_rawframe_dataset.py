@@ -62,6 +62,13 @@ def test_unlabelled_lines_only_in_test_mode(tmp_path):
         RawframeDataset(ann, [])
 
 
+def test_multi_label_training_line_without_labels_is_refused(tmp_path):
+    # It would otherwise train on an all-zero target.
+    ann = write_list(tmp_path, 'v1 10 1 3\nv2 10\n')
+    with pytest.raises(AnnotationError, match=r'list.txt:2.*no label'):
+        RawframeDataset(ann, [], multi_class=True, num_classes=5)
+
+
 def test_missing_annotation_file_names_path(tmp_path):
     path = str(tmp_path / 'missing_list.txt')
     with pytest.raises(FileNotFoundError, match='missing_list.txt'):

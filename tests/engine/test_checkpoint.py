@@ -196,7 +196,7 @@ def test_wrong_hash_suffix_is_refused_and_not_cached(http_root, tmp_path):
     base, root, requests = http_root
     good = save_with_hash_name(root, 'tiny')
     actual = good[len('tiny-') : -len('.pth')]
-    wrong = '00000000' if actual != '00000000' else '11111111'
+    wrong = 'deadbeef' if actual != 'deadbeef' else 'cafef00d'
     bad_name = f'tiny-{wrong}.pth'
     (root / good).rename(root / bad_name)
     cache = tmp_path / 'cache'
@@ -217,6 +217,8 @@ def test_hash_prefix_is_read_from_the_file_name():
     assert expected_hash_prefix('resnet50-0676ba61.pth') == '0676ba61'
     assert expected_hash_prefix('epoch_12.pth') is None
     assert expected_hash_prefix('tsn_r50_1x1x3_100e_kinetics400_rgb.pth') is None
+    # Eight digits alone are a date, not a hash: such a download must not be deleted as corrupt.
+    assert expected_hash_prefix('my_tsn-20200614.pth') is None
 
 
 def test_torchvision_scheme_resolves_to_imagenet1k_v1(monkeypatch, tmp_path):
@@ -245,3 +247,18 @@ def test_torchvision_scheme_resolves_to_imagenet1k_v1(monkeypatch, tmp_path):
 def test_default_cache_is_torch_hub_checkpoints(monkeypatch, tmp_path):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))
     assert default_cache_dir() == os.path.join(str(tmp_path), 'hub', 'checkpoints')
+
+
+def test_numpy_numeric_scalars_and_arrays_in_meta_load_safely(tmp_path):
+    path = tmp_path / 'meta.pth'
+    meta = {
+        'lr': np.float32(0.1),
+        'step': np.int32(3),
+        'flag': np.bool_(True),
+        'hist': np.arange(4, dtype=np.int32),
+        'half': np.ones(2, dtype=np.float16),
+    }
+    torch.save({'meta': meta, 'state_dict': {'w': torch.ones(1)}}, path)
+    loaded = load_checkpoint_file(str(path))
+    assert loaded['meta']['lr'] == np.float32(0.1) and loaded['meta']['step'] == 3
+    assert loaded['meta']['hist'].tolist() == [0, 1, 2, 3]

@@ -55,3 +55,15 @@ def test_pytorch_launcher_without_gpu_selects_gloo_and_a_wrapper_mmengine_finds(
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     # mmengine's Runner.wrap_model resolves the type through its root registry.
     assert MODEL_WRAPPERS.get(cfg.model_wrapper_cfg['type']) is CPUDistributedDataParallel
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_cpu_wrapper_keeps_the_users_ddp_options(monkeypatch):
+    monkeypatch.setattr(torch.distributed, 'is_initialized', lambda: True)
+    cfg = Config(dict(model_wrapper_cfg=dict(find_unused_parameters=True)))
+    setup_distributed(cfg, 'pytorch')
+    assert cfg.model_wrapper_cfg == dict(
+        find_unused_parameters=True,
+        broadcast_buffers=False,
+        type='mmaction_ft.CPUDistributedDataParallel',
+    )

@@ -1,5 +1,6 @@
 """ActionRunner does not fetch backbone ``pretrained`` files that ``load_from`` replaces."""
 
+import pytest
 import torch
 from test_runner_resume import TinyModel, runner_kwargs
 
@@ -55,3 +56,11 @@ def test_pretrained_is_loaded_without_load_from_or_with_partial_loading(tmp_path
     )
     runner._init_model_weights()
     assert runner.model.backbone.fetched == ['torchvision://resnet50']
+
+
+def test_load_cfg_values_are_checked_and_a_single_head_prefix_accepted():
+    from mmaction_ft.engine.runner import _check_load_cfg
+
+    assert _check_load_cfg(dict(head_prefixes='cls_head.fc'))['head_prefixes'] == ('cls_head.fc',)
+    with pytest.raises(TypeError, match='load_cfg.weights_only'):
+        _check_load_cfg(dict(weights_only='no'))

@@ -160,3 +160,9 @@ def test_partial_loads_what_fits_and_logs_each_skip(logger):
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="'finetune', 'partial', 'strict'|finetune, partial"):
         load_weights(TinyRecognizer(2), {}, mode='lenient')
+
+
+def test_partial_mode_refuses_a_checkpoint_of_which_nothing_fits():
+    model = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(CheckpointMismatchError, match='model.backbone.pretrained'):
+        load_weights(model, {'conv1.weight': torch.zeros(3)}, mode='partial', source='r50.pth')
