@@ -448,3 +448,18 @@ def test_reprs_name_the_options():
     assert 'num_fixed_crops=5' in repr(MultiScaleCrop(224))
     assert 'flip_label_map={1: 2}' in repr(Flip(flip_label_map={1: 2}))
     assert 'hue=(-0.1, 0.1)' in repr(ColorJitter())
+
+
+@pytest.mark.parametrize('direction', ['horizontal', 'vertical'])
+@pytest.mark.parametrize('channels', [None, 1, 2, 3])
+def test_flip_returns_contiguous_mirrors_of_cropped_views(direction, channels):
+    rng = np.random.default_rng(0)
+    shape = (10, 12) if channels is None else (10, 12, channels)
+    frame = rng.integers(0, 255, shape, dtype=np.uint8)
+    view = frame[1:9, 2:11]  # a crop: a strided view, as MultiScaleCrop leaves it
+    results = Flip(flip_ratio=1.0, direction=direction).transform(
+        dict(imgs=[view], img_shape=view.shape[:2], modality='RGB'))
+    out = results['imgs'][0]
+    axis = 1 if direction == 'horizontal' else 0
+    np.testing.assert_array_equal(out, np.flip(view, axis=axis))
+    assert out.flags['C_CONTIGUOUS']
