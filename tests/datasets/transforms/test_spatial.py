@@ -458,7 +458,8 @@ def test_flip_returns_contiguous_mirrors_of_cropped_views(direction, channels):
     frame = rng.integers(0, 255, shape, dtype=np.uint8)
     view = frame[1:9, 2:11]  # a crop: a strided view, as MultiScaleCrop leaves it
     results = Flip(flip_ratio=1.0, direction=direction).transform(
-        dict(imgs=[view], img_shape=view.shape[:2], modality='RGB'))
+        dict(imgs=[view], img_shape=view.shape[:2], modality='RGB')
+    )
     out = results['imgs'][0]
     axis = 1 if direction == 'horizontal' else 0
     np.testing.assert_array_equal(out, np.flip(view, axis=axis))
