@@ -112,7 +112,9 @@ class FormatShape(BaseTransform):
             imgs = imgs[..., None]
         is_flow = self.input_format == 'NCHW_Flow' or results.get('modality') == 'Flow'
         if self.input_format == 'NCTHW':
-            clip_len, num_clips = results['clip_len'], results['num_clips']
+            # Set by SampleFrames.
+            clip_len = _require(results, 'clip_len', 'FormatShape')
+            num_clips = _require(results, 'num_clips', 'FormatShape')
             self._check_divisible(imgs, clip_len * num_clips, 'num_clips * clip_len')
             imgs = imgs.reshape((-1, num_clips, clip_len) + imgs.shape[1:])
             # [crops, clips, T, H, W, C]
@@ -121,7 +123,7 @@ class FormatShape(BaseTransform):
         else:
             imgs = imgs.transpose(0, 3, 1, 2)  # [M, C, H, W]
             if is_flow:
-                clip_len = results['clip_len']
+                clip_len = _require(results, 'clip_len', 'FormatShape')
                 self._check_divisible(imgs, clip_len, 'clip_len')
                 imgs = imgs.reshape((-1, clip_len * imgs.shape[1]) + imgs.shape[2:])
                 # [M / clip_len, clip_len * C, H, W]

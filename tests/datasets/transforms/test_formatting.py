@@ -187,3 +187,9 @@ def test_0x_pipeline_from_config_feeds_the_same_structure():
         out = Compose(pipeline)(dict(imgs=make_imgs(3), num_clips=3, clip_len=1, label=4))
     assert out['inputs'].dtype == torch.float32 and out['inputs'].shape == (3, 3, H, W)
     assert out['data_samples'].gt_label.tolist() == [4]
+
+
+def test_ncthw_without_sampling_keys_names_the_missing_key():
+    imgs = [np.zeros((4, 4, 3), np.uint8)] * 2
+    with pytest.raises(KeyError, match="FormatShape: key 'clip_len'"):
+        FormatShape('NCTHW').transform(dict(imgs=imgs))
