@@ -334,7 +334,9 @@ def _check_decord(path: str) -> None:
     except ImportError:
         pass
     try:
-        import decord
+        from mmaction_ft.utils.decord_loader import import_decord
+
+        decord = import_decord()
     except ImportError:
         return
     try:

@@ -8,8 +8,9 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch  # before decord: decord2 preloads libnvblas, which breaks a torch loaded after it
+import torch
 
+from mmaction_ft.utils.decord_loader import import_decord
 from mmaction_ft.utils.demo_data import (
     CLASS_DESCRIPTIONS,
     CLASS_SETS,
@@ -216,7 +217,7 @@ def test_missing_format_is_added(tmp_path):
 
 
 def test_mp4_matches_rawframes(source_dir):
-    decord = pytest.importorskip('decord')
+    decord = import_decord()
     av = pytest.importorskip('av')
     out, info = source_dir
     rel = osp.join('move_up_left', 'move_up_left_0002')
@@ -238,7 +239,7 @@ def test_mp4_matches_rawframes(source_dir):
 
 
 def test_decord_warning(tmp_path):
-    pytest.importorskip('decord')
+    import_decord()
     with pytest.warns(UserWarning, match='decord cannot batch-decode'):
         make_demo_dataset(
             str(tmp_path), 'target', videos_per_class=2, num_frames=2, size=32, formats=['videos']

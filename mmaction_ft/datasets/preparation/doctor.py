@@ -146,7 +146,9 @@ def check_video(path: str, decode: str = 'full') -> List[Tuple[str, str, str]]:
         return [('missing', f'video {path} not found', ERROR)]
     if osp.getsize(path) == 0:
         return [('empty_file', f'{path} has 0 bytes', ERROR)]
-    import decord
+    from mmaction_ft.utils.decord_loader import import_decord
+
+    decord = import_decord()
 
     decord.logging.set_level(decord.logging.QUIET)
     try:

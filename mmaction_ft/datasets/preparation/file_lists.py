@@ -91,7 +91,9 @@ class FrameCounter:
 
 def probe_fps(video_path: str) -> float:
     """Average frame rate from the video header (decord)."""
-    import decord
+    from mmaction_ft.utils.decord_loader import import_decord
+
+    decord = import_decord()
 
     return float(decord.VideoReader(video_path, num_threads=1).get_avg_fps())
 

@@ -120,7 +120,9 @@ def iter_video_frames(video_path: str, backend: str = 'decord') -> Iterator[np.n
         backend: ``'decord'``, ``'pyav'`` or ``'opencv'``.
     """
     if backend == 'decord':
-        import decord
+        from mmaction_ft.utils.decord_loader import import_decord
+
+        decord = import_decord()
 
         decord.logging.set_level(decord.logging.QUIET)
         reader = decord.VideoReader(video_path, num_threads=1)

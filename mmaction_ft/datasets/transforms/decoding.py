@@ -200,7 +200,9 @@ class DecordInit(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
-        import decord
+        from mmaction_ft.utils.decord_loader import import_decord
+
+        decord = import_decord()
 
         path = _video_path(results['filename'])
         source = _video_source(path, self.io_backend, self.kwargs)

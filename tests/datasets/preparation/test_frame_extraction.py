@@ -2,7 +2,6 @@ import os
 import os.path as osp
 
 import cv2
-import decord
 import numpy as np
 import pytest
 
@@ -19,9 +18,12 @@ from mmaction_ft.datasets.preparation.frame_extraction import (
     short_error,
     template_regex,
 )
+from mmaction_ft.utils.decord_loader import import_decord
 from mmaction_ft.utils.demo_data import make_demo_dataset
 
 NUM_FRAMES = 10
+
+decord = import_decord()
 
 
 @pytest.fixture(scope='module')
