@@ -317,22 +317,27 @@ class LegacyTranslator:
         total = self.pop('total_epochs')
         runner = self.pop('runner')
         if isinstance(runner, dict):
-            check_section_keys('runner', runner, ('type', 'max_epochs', 'max_iters'))
+            where = self.where('runner')
+            check_section_keys('runner', runner, ('type', 'max_epochs', 'max_iters'), where)
             kind = runner.get('type', 'EpochBasedRunner')
             if kind == 'IterBasedRunner':
                 if total is not MISSING:
-                    raise ConfigError('total_epochs and runner=IterBasedRunner contradict')
+                    raise ConfigError(f'total_epochs and runner=IterBasedRunner contradict{where}')
+                if 'max_iters' not in runner:
+                    raise ConfigError(f'runner=IterBasedRunner needs runner.max_iters{where}')
                 self.write('runner.type', 'train_cfg.type', 'IterBasedTrainLoop')
                 self.write('runner.max_iters', 'train_cfg.max_iters', runner['max_iters'])
                 self._clean_loop('max_epochs')
                 return
             if kind != 'EpochBasedRunner':
                 raise ConfigError(
-                    f"runner.type={kind!r}: use 'EpochBasedRunner' or 'IterBasedRunner'"
+                    f"runner.type={kind!r}: use 'EpochBasedRunner' or 'IterBasedRunner'{where}"
                 )
             epochs = runner.get('max_epochs', total if total is not MISSING else None)
             if total not in (MISSING, epochs):
-                raise ConfigError(f'total_epochs={total} and runner.max_epochs={epochs} disagree')
+                raise ConfigError(
+                    f'total_epochs={total} and runner.max_epochs={epochs} disagree{where}'
+                )
             old = 'runner.max_epochs'
         elif total is not MISSING:
             epochs, old = total, 'total_epochs'

@@ -156,3 +156,9 @@ def test_dict_over_none_in_a_base_merges(tmp_path):
     assert cfg.model.cls_head.average_clips is None  # overrides the 1.x base's 'prob'
     assert cfg.model.test_cfg == dict(max_testing_views=2)
     assert any('a dict over None in a base' in line for line in report.lines)
+
+
+def test_runner_errors_name_the_file_and_line_that_set_it(tmp_path):
+    leaf = "\nrunner = dict(type='IterBasedRunner')\n"
+    with pytest.raises(ConfigError, match=r"needs runner.max_iters \(set in .*\.py, line \d+"):
+        load(tmp_path, leaf, MODERN_BASES)
