@@ -160,5 +160,5 @@ def test_dict_over_none_in_a_base_merges(tmp_path):
 
 def test_runner_errors_name_the_file_and_line_that_set_it(tmp_path):
     leaf = "\nrunner = dict(type='IterBasedRunner')\n"
-    with pytest.raises(ConfigError, match=r"needs runner.max_iters \(set in .*\.py, line \d+"):
+    with pytest.raises(ConfigError, match=r'needs runner.max_iters \(set in .*\.py, line \d+'):
         load(tmp_path, leaf, MODERN_BASES)
