@@ -14,7 +14,13 @@ from .checkpoint import (
     torchvision_url,
 )
 from .runner import ActionRunner
-from .weight_loading import LOAD_MODES, CheckpointMismatchError, LoadReport, load_weights
+from .weight_loading import (
+    LOAD_MODES,
+    CheckpointMismatchError,
+    LoadReport,
+    load_pretrained,
+    load_weights,
+)
 
 __all__ = [
     'LOAD_MODES',
@@ -27,6 +33,7 @@ __all__ = [
     'download_checkpoint',
     'get_state_dict',
     'load_checkpoint_file',
+    'load_pretrained',
     'load_weights',
     'torchvision_url',
 ]

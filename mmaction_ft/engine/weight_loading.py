@@ -12,19 +12,31 @@ Three modes, one per intent:
 - ``'strict'`` (test, inference, resume): everything must match; a class-count mismatch says
   which ``num_classes`` would evaluate the checkpoint, instead of silently testing a random head.
 
+Backbone-only weights (``model.backbone.pretrained``) go through :func:`load_pretrained`: the
+file's keys are converted to the backbone's layout by a pure function that the backbone family
+provides (torchvision names, 2D->3D inflation, TSM's wrapped convs), then every backbone tensor
+must be found; file tensors the backbone has no use for (torchvision's ``fc``) are logged.
+
 Reading the file is ``mmaction_ft.engine.checkpoint``.
 """
 
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
 from torch import nn
 
-__all__ = ['LOAD_MODES', 'CheckpointMismatchError', 'LoadReport', 'load_weights']
+__all__ = [
+    'LOAD_MODES',
+    'CheckpointMismatchError',
+    'LoadReport',
+    'StateDictConverter',
+    'load_pretrained',
+    'load_weights',
+]
 
 LOAD_MODES = ('finetune', 'partial', 'strict')
 _ALLOW_PARTIAL_HINT = (
@@ -34,6 +46,9 @@ _ALLOW_PARTIAL_HINT = (
 _MAX_LISTED = 20  # keys listed per category in an error; a wrong architecture mismatches hundreds
 
 Shape = Optional[Tuple[int, ...]]
+StateDict = Dict[str, torch.Tensor]
+# convert(file_state_dict, module) -> a new state dict in the module's key layout (pure).
+StateDictConverter = Callable[[StateDict, nn.Module], StateDict]
 
 
 class CheckpointMismatchError(ValueError):
@@ -100,12 +115,17 @@ def _class_count_change(
     return ckpt_shape[0], model_shape[0]
 
 
-def _listing(report: LoadReport) -> str:
+def _listing(report: LoadReport, file_key: Optional[Callable[[str], str]] = None) -> str:
     lines = [
         f'  shape mismatch {key}: checkpoint {_fmt(ckpt)}, model {_fmt(model)}'
         for key, (ckpt, model) in report.mismatched.items()
     ]
-    lines += [f'  missing from checkpoint {key}' for key in report.missing]
+    if file_key is None:
+        lines += [f'  missing from checkpoint {key}' for key in report.missing]
+    else:
+        lines += [
+            f'  missing from checkpoint {file_key(key)} (for {key})' for key in report.missing
+        ]
     lines += [f'  unexpected in checkpoint {key}' for key in report.unexpected]
     if len(lines) > _MAX_LISTED:
         lines = lines[:_MAX_LISTED] + [f'  ... and {len(lines) - _MAX_LISTED} more']
@@ -253,3 +273,68 @@ def _strict_message(report: LoadReport, head_changes: Dict[str, Tuple[int, int]]
             f'testing and resuming):\n{_listing(rest)}'
         )
     return '\n'.join(lines)
+
+
+def load_pretrained(
+    module: nn.Module,
+    source: str,
+    convert: Optional[StateDictConverter] = None,
+    *,
+    file_key: Optional[Callable[[str], str]] = None,
+    hint: str = '',
+    logger: Optional[Union[logging.Logger, str]] = None,
+) -> LoadReport:
+    """Load backbone-only weights into ``module``: every tensor of it, or an error.
+
+    Args:
+        module: The backbone.
+        source: A local path, an http(s) URL or ``torchvision://NAME``.
+        convert: Renames or reshapes the file's tensors into ``module``'s layout (see
+            :data:`StateDictConverter`); applied after a leading ``backbone.`` is dropped, so a
+            whole-recognizer checkpoint also serves as backbone weights.
+        file_key: The file's name for a module key, to name missing tensors as the file would.
+        hint: Appended to the error when most tensors are missing (e.g. which layout option to
+            try).
+        logger: An mmengine logger or its name; defaults to the current one.
+
+    Returns:
+        A :class:`LoadReport`; ``unexpected`` lists the file tensors that were not used.
+
+    Raises:
+        CheckpointMismatchError: A tensor of ``module`` is missing in the file or has another
+            shape.
+    """
+    from .checkpoint import get_state_dict, load_checkpoint_file
+
+    state_dict = get_state_dict(load_checkpoint_file(source, map_location='cpu'))
+    if any(key.startswith('backbone.') for key in state_dict):
+        state_dict = OrderedDict(
+            (key[len('backbone.') :] if key.startswith('backbone.') else key, value)
+            for key, value in state_dict.items()
+        )
+    if convert is not None:
+        state_dict = convert(state_dict, module)
+    report = _compare(module.state_dict(), state_dict, source)
+    name = type(module).__name__
+    if report.missing or report.mismatched:
+        lines = [f'pretrained weights {source} do not fit {name}:']
+        rest = LoadReport(source=source, missing=report.missing, mismatched=report.mismatched)
+        lines.append(_listing(rest, file_key))
+        if hint and len(report.missing) > report.num_model_tensors // 2:
+            lines.append(f'  most tensors are missing: {hint}')
+        raise CheckpointMismatchError('\n'.join(lines))
+    module.load_state_dict(OrderedDict((key, state_dict[key]) for key in report.loaded))
+    logger = logger or 'current'
+    print_log(
+        f'{name}: loaded all {len(report.loaded)} backbone tensors from {source}',
+        logger=logger,
+        level=logging.INFO,
+    )
+    if report.unexpected:
+        print_log(
+            f'{name}: {len(report.unexpected)} tensors of {source} are not part of the backbone '
+            f'and were not used: {", ".join(report.unexpected)}',
+            logger=logger,
+            level=logging.INFO,
+        )
+    return report

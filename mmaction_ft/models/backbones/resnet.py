@@ -14,7 +14,6 @@ import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_activation_layer
-from mmengine.logging import MMLogger
 from mmengine.model import BaseModule, constant_init, kaiming_init
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -287,16 +286,25 @@ class ResNet(BaseModule):
             torchvision_layout: Whether the file uses torchvision's key names.
 
         Raises:
-            RuntimeError: Listing every backbone key without a source tensor, and every shape
-                mismatch.
+            CheckpointMismatchError: Listing every backbone tensor missing in the file, and
+                every shape mismatch.
         """
-        state_dict = _read_state_dict(source)
+        from mmaction_ft.engine.weight_loading import load_pretrained
+
         if torchvision_layout:
-            to_ours, layout = _torchvision_to_ours, 'torchvision'
+            load_pretrained(
+                self,
+                source,
+                convert=torchvision_to_mmaction,
+                file_key=lambda key: _rename(key, _OURS_TO_TORCHVISION),
+                hint='is the file a ResNet in torchvision layout? (try torchvision_pretrain=False)',
+            )
         else:
-            to_ours, layout = _strip_backbone_prefix, 'mmaction'
-        mapped = OrderedDict((to_ours(k), (k, v)) for k, v in state_dict.items())
-        _load_strict(self, mapped, source, layout)
+            load_pretrained(
+                self,
+                source,
+                hint='is the file a ResNet in MMAction2 layout? (try torchvision_pretrain=True)',
+            )
 
     def forward(self, x: torch.Tensor) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
         """Features of ``x`` ``[N, C, H, W]``: the ``out_indices`` stage output(s)."""
@@ -406,56 +414,13 @@ def _torchvision_to_ours(key: str) -> str:
     return _rename(key, _TORCHVISION_TO_OURS)
 
 
-def _strip_backbone_prefix(key: str) -> str:
-    """Keys of a whole-recognizer state dict (``backbone.conv1.conv.weight``) -> ours."""
-    return key[len('backbone.') :] if key.startswith('backbone.') else key
+def torchvision_to_mmaction(
+    state_dict: Mapping[str, torch.Tensor], module: Optional[nn.Module] = None
+) -> 'OrderedDict[str, torch.Tensor]':
+    """A torchvision ResNet state dict with MMAction2's key names (``bn1`` -> ``conv1.bn``...).
 
-
-def _read_state_dict(source: str) -> Mapping[str, torch.Tensor]:
-    from mmaction_ft.engine.checkpoint import get_state_dict, load_checkpoint_file
-
-    return get_state_dict(load_checkpoint_file(source, map_location='cpu'))
-
-
-def _load_strict(
-    module: nn.Module,
-    mapped: Mapping[str, Tuple[str, torch.Tensor]],
-    source: str,
-    layout: str,
-) -> None:
-    """Copy ``mapped`` (our key -> (file key, tensor)) into ``module`` or raise, listing every
-    problem at once; log which file tensors were not used."""
-    own = module.state_dict()
-    name = f'{type(module).__name__}-{module.depth}'
-    missing = [k for k in own if k not in mapped]
-    mismatched = [
-        f'{mapped[k][0]} {tuple(mapped[k][1].shape)} -> {k} {tuple(v.shape)}'
-        for k, v in own.items()
-        if k in mapped and mapped[k][1].shape != v.shape
-    ]
-    if missing or mismatched:
-        lines = [f'pretrained weights {source!r} ({layout} layout) do not fit {name}:']
-        if missing:
-            if layout == 'torchvision':
-                missing = [f'{_rename(k, _OURS_TO_TORCHVISION)} (for {k})' for k in missing]
-            lines.append(f'  {len(missing)} tensors missing in the file: {", ".join(missing)}')
-        if mismatched:
-            lines.append(f'  shape mismatch (file -> model): {"; ".join(mismatched)}')
-        if len(missing) == len(own):
-            other = 'False' if layout == 'torchvision' else 'True'
-            lines.append(
-                f'  no key matched: is the file a ResNet in {layout} layout? '
-                f'(try torchvision_pretrain={other})'
-            )
-        raise RuntimeError('\n'.join(lines))
-    with torch.no_grad():
-        for k, v in own.items():
-            v.copy_(mapped[k][1])
-    unused = [file_key for k, (file_key, _) in mapped.items() if k not in own]
-    logger = MMLogger.get_current_instance()
-    logger.info(f'{name}: loaded all {len(own)} backbone tensors from {source!r}')
-    if unused:
-        logger.info(
-            f'{name}: {len(unused)} tensors of {source!r} are not part of the backbone and were '
-            f'not used: {", ".join(unused)}'
-        )
+    Keys that torchvision's layout does not explain (an MMAction2 key such as
+    ``conv1.conv.weight``, or ``fc.*``) keep their names. ``module`` is unused: it is part of
+    the converter signature of :func:`mmaction_ft.engine.weight_loading.load_pretrained`.
+    """
+    return OrderedDict((_torchvision_to_ours(key), value) for key, value in state_dict.items())

@@ -6,6 +6,7 @@ import torchvision
 from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmaction_ft.engine import CheckpointMismatchError
 from mmaction_ft.models.backbones import ResNet
 from mmaction_ft.models.backbones.resnet import _torchvision_to_ours
 
@@ -122,10 +123,12 @@ def test_missing_source_key_is_an_error_naming_it(tmp_path):
     path = tmp_path / 'broken.pth'
     torch.save(state_dict, path)
     model = ResNet(18, pretrained=str(path))
-    with pytest.raises(RuntimeError, match=r'layer2\.1\.bn1\.weight') as err:
+    with pytest.raises(CheckpointMismatchError, match=r'layer2\.1\.bn1\.weight') as err:
         model.init_weights()
-    assert 'layer2.1.conv1.bn.weight' in str(err.value)
-    assert '1 tensors missing' in str(err.value)
+    assert 'missing from checkpoint layer2.1.bn1.weight (for layer2.1.conv1.bn.weight)' in str(
+        err.value
+    )
+    assert str(err.value).count('missing from checkpoint') == 1
 
 
 def test_shape_mismatch_is_an_error(tmp_path):
@@ -133,7 +136,10 @@ def test_shape_mismatch_is_an_error(tmp_path):
     path = tmp_path / 'tv18.pth'
     torch.save(state_dict, path)
     model = ResNet(18, pretrained=str(path), in_channels=2)
-    with pytest.raises(RuntimeError, match=r'shape mismatch.*conv1\.weight \(64, 3, 7, 7\)'):
+    with pytest.raises(
+        CheckpointMismatchError,
+        match=r'shape mismatch conv1\.conv\.weight: checkpoint \[64, 3, 7, 7\]',
+    ):
         model.init_weights()
 
 
@@ -153,7 +159,7 @@ def test_mmaction_layout_pretrained_with_backbone_prefix(tmp_path, log_messages)
     assert any('cls_head.fc_cls.weight' in m and 'not used' in m for m in log_messages)
 
     wrong = ResNet(18, pretrained=str(path), torchvision_pretrain=True)
-    with pytest.raises(RuntimeError, match='torchvision_pretrain=False'):
+    with pytest.raises(CheckpointMismatchError, match='torchvision_pretrain=False'):
         wrong.init_weights()
 
 
