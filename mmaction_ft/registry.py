@@ -89,7 +89,10 @@ EVALUATOR = Registry(
 )
 
 VISUALIZERS = Registry(
-    'visualizer', parent=MMENGINE_VISUALIZERS, scope=SCOPE, locations=['mmaction_ft.engine']
+    'visualizer',
+    parent=MMENGINE_VISUALIZERS,
+    scope=SCOPE,
+    locations=['mmaction_ft.visualization'],
 )
 VISBACKENDS = Registry(
     'vis_backend', parent=MMENGINE_VISBACKENDS, scope=SCOPE, locations=['mmaction_ft.engine']

@@ -5,10 +5,15 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from mmaction_ft.registry import SCOPE
+
 from .checks import check_unknown_keys
 from .legacy import translate_legacy
 from .report import TranslationReport
 from .sources import ConfigSources
+
+# MMAction2 1.x configs register their parts under this scope; ours has the same names.
+MMACTION2_SCOPE = 'mmaction'
 
 
 def load_config(
@@ -18,7 +23,8 @@ def load_config(
 
     Steps: ``Config.fromfile`` (bases merged), ``--cfg-options`` merged (dotted keys, list
     indices), unknown top-level keys rejected, 0.x keys translated (see :mod:`.legacy` for the
-    rule when both dialects set the same thing).
+    rule when both dialects set the same thing), MMAction2's ``default_scope='mmaction'``
+    replaced by ``'mmaction_ft'``.
 
     One merge rule is relaxed: a dict in a child over ``None`` in a base (the tutorial's
     ``test_cfg=dict(average_clips=None)`` over a 1.x base's ``test_cfg=None``) merges as if the
@@ -46,6 +52,11 @@ def load_config(
     translated, report = translate_legacy(cfg.to_dict(), sources)
     for key in relaxed:
         report.add(key, key, 'a dict over None in a base: merged as if the base said dict()')
+    if translated.get('default_scope') == MMACTION2_SCOPE:
+        translated['default_scope'] = SCOPE
+        report.add(
+            'default_scope', 'default_scope', f"MMAction2's {MMACTION2_SCOPE!r} -> {SCOPE!r}"
+        )
     return Config(translated, filename=path), report
 
 
