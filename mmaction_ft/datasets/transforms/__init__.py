@@ -12,7 +12,7 @@ from .decoding import (
     RawFrameDecode,
 )
 from .formatting import Collect, FormatShape, Normalize, PackActionInputs, ToTensor
-from .sampling import SampleFrames
+from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 from .spatial import ColorJitter, Flip, Resize
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     'ThreeCrop',
     'Collect',
     'DecordDecode',
+    'DenseSampleFrames',
     'DecordInit',
     'FormatShape',
     'Normalize',
@@ -36,5 +37,6 @@ __all__ = [
     'PyAVInit',
     'RawFrameDecode',
     'SampleFrames',
+    'UniformSample',
     'ToTensor',
 ]

