@@ -129,7 +129,23 @@ def _listing(report: LoadReport, file_key: Optional[Callable[[str], str]] = None
     lines += [f'  unexpected in checkpoint {key}' for key in report.unexpected]
     if len(lines) > _MAX_LISTED:
         lines = lines[:_MAX_LISTED] + [f'  ... and {len(lines) - _MAX_LISTED} more']
-    return '\n'.join(lines)
+    hint = _dimension_hint(report)
+    return '\n'.join(lines + ([hint] if hint else []))
+
+
+def _dimension_hint(report: LoadReport) -> str:
+    """A line of advice when the checkpoint's convs are 2D ``[O, I, H, W]`` and the model's 3D
+    ``[O, I, T, H, W]`` with the same other sizes: a 2D (ImageNet / TSN) file given to a 3D
+    model, which needs inflation instead of loading."""
+    for key, (ckpt, model) in report.mismatched.items():
+        if ckpt and model and len(ckpt) == 4 and len(model) == 5 and ckpt == model[:2] + model[3:]:
+            return (
+                f'  the checkpoint holds 2D conv weights ({key}: {_fmt(ckpt)}) and the model is '
+                f'3D ({_fmt(model)}): give 2D weights to model.backbone.pretrained with '
+                'pretrained2d=True, which inflates them, and a 3D recognizer checkpoint to '
+                'load_from'
+            )
+    return ''
 
 
 def _compare(model_state: Mapping, state_dict: Mapping, source: str) -> LoadReport:

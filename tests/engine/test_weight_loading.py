@@ -166,3 +166,25 @@ def test_partial_mode_refuses_a_checkpoint_of_which_nothing_fits():
     model = nn.Sequential(nn.Linear(2, 2))
     with pytest.raises(CheckpointMismatchError, match='model.backbone.pretrained'):
         load_weights(model, {'conv1.weight': torch.zeros(3)}, mode='partial', source='r50.pth')
+
+
+def test_2d_checkpoint_into_a_3d_model_says_to_inflate_it():
+    model = TinyRecognizer(400)
+    model.backbone.conv = nn.Conv3d(3, 8, 3)
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_weights(model, kinetics_checkpoint(), mode='finetune', source='tsn_2d.pth')
+    message = str(error.value)
+    assert (
+        'shape mismatch backbone.conv.weight: checkpoint [8, 3, 3, 3], model [8, 3, 3, 3, 3]'
+        in (message)
+    )
+    assert 'the checkpoint holds 2D conv weights (backbone.conv.weight: [8, 3, 3, 3])' in message
+    assert 'pretrained2d=True' in message
+
+
+def test_no_inflation_advice_for_other_mismatches():
+    model = TinyRecognizer(400)
+    model.backbone.conv = nn.Conv2d(3, 8, 5)
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_weights(model, kinetics_checkpoint(), mode='finetune')
+    assert 'pretrained2d' not in str(error.value)
