@@ -1,7 +1,14 @@
 """Pipeline transforms, one module per stage: sampling, decoding, spatial (+ cropping),
 formatting."""
 
-from .cropping import CenterCrop, MultiScaleCrop, RandomResizedCrop, TenCrop, ThreeCrop
+from .cropping import (
+    CenterCrop,
+    MultiScaleCrop,
+    RandomCrop,
+    RandomResizedCrop,
+    TenCrop,
+    ThreeCrop,
+)
 from .decoding import (
     DecordDecode,
     DecordInit,
@@ -20,6 +27,7 @@ __all__ = [
     'ColorJitter',
     'Flip',
     'MultiScaleCrop',
+    'RandomCrop',
     'RandomResizedCrop',
     'Resize',
     'TenCrop',

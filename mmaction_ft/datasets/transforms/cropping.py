@@ -1,4 +1,4 @@
-"""Crop transforms: random resized, multi-scale, centre, three and ten crops.
+"""Crop transforms: random, random resized, multi-scale, centre, three and ten crops.
 
 The conventions (keys, lazy mode, random generators) are those of :mod:`.spatial`. Multi-crop
 transforms multiply the views: ``imgs`` becomes crop-major (all frames of crop 0, then crop 1 ...).
@@ -45,6 +45,44 @@ def _multi_crop(results: Dict, boxes: Sequence[Tuple[int, int, int, int]]) -> Di
     results['crop_bbox'] = np.array([box for box in boxes for _ in imgs])
     results['img_shape'] = results['imgs'][0].shape[:2]
     return results
+
+
+@TRANSFORMS.register_module()
+class RandomCrop(BaseTransform):
+    """A square crop of ``size`` at a random position, the same for every frame of the clip
+    (C3D's training crop).
+
+    The offsets are MMAction2 1.x's: ``np.random.randint(0, free)`` along each side with free
+    space, so (as there) the crop never touches the right / bottom edge unless it spans the
+    frame.
+
+    Required Keys:
+        img_shape (or imgs), imgs (optional), keypoint (optional)
+
+    Added or Modified Keys:
+        imgs, img_shape, crop_bbox (``[left, top, right, bottom]``), keypoint
+
+    Args:
+        size: Side of the square crop.
+        lazy: Only False is supported (MMAction2 compatibility).
+    """
+
+    def __init__(self, size: int, lazy: bool = False) -> None:
+        _reject_lazy(lazy, 'RandomCrop')
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise TypeError(f'RandomCrop: size must be a positive int, got {size!r}')
+        self.size = size
+        self.lazy = lazy
+
+    def transform(self, results: Dict) -> Dict:
+        img_h, img_w = _img_shape(results)
+        _check_fits('RandomCrop', self.size, self.size, img_w, img_h)
+        top = int(np.random.randint(0, img_h - self.size)) if img_h > self.size else 0
+        left = int(np.random.randint(0, img_w - self.size)) if img_w > self.size else 0
+        return _crop(results, left, top, left + self.size, top + self.size)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(size={self.size})'
 
 
 @TRANSFORMS.register_module()

@@ -7,6 +7,7 @@ from test_spatial import results_of, seed
 from mmaction_ft.datasets.transforms import (
     CenterCrop,
     MultiScaleCrop,
+    RandomCrop,
     RandomResizedCrop,
     TenCrop,
     ThreeCrop,
@@ -184,3 +185,31 @@ def test_random_resized_crop_falls_back_to_the_centre_square():
 def test_random_resized_crop_rejects_bad_options(kwargs):
     with pytest.raises((ValueError, TypeError), match='RandomResizedCrop'):
         RandomResizedCrop(**kwargs)
+
+
+@pytest.mark.parametrize(
+    'seed, shape, bbox',
+    # crop_bbox printed by MMAction2 1.2.0's RandomCrop(112) under the same numpy seed.
+    [
+        (0, (128, 171), [47, 12, 159, 124]),
+        (1, (112, 150), [37, 0, 149, 112]),
+        (2, (120, 112), [0, 0, 112, 112]),
+        (3, (112, 112), [0, 0, 112, 112]),
+    ],
+)
+def test_random_crop_positions_match_mmaction2(seed, shape, bbox):
+    np.random.seed(seed)
+    frames = [np.arange(shape[0] * shape[1] * 3, dtype=np.int64).reshape(shape + (3,))] * 2
+    results = RandomCrop(112).transform(dict(imgs=frames, img_shape=shape))
+    assert results['crop_bbox'].tolist() == bbox
+    x1, y1, x2, y2 = bbox
+    assert all(np.array_equal(img, frames[0][y1:y2, x1:x2]) for img in results['imgs'])
+    assert results['img_shape'] == (112, 112)
+
+
+def test_random_crop_rejects_bad_sizes():
+    with pytest.raises(TypeError, match='RandomCrop: size must be a positive int'):
+        RandomCrop((112, 112))
+    with pytest.raises(ValueError, match='RandomCrop: crop .* is larger than the frames'):
+        RandomCrop(112).transform(dict(imgs=[np.zeros((100, 171, 3))], img_shape=(100, 171)))
+    assert repr(RandomCrop(112)) == 'RandomCrop(size=112)'
