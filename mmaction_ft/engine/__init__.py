@@ -1,6 +1,7 @@
 """Training machinery: checkpoint loading, the runner, hooks, distributed helpers.
 
-Importing this package registers its runners, hooks and model wrappers.
+Importing this package registers its runners, hooks, model wrappers and optimizer wrapper
+constructors.
 """
 
 from . import distributed, hooks  # noqa: F401  (register their classes)
@@ -14,6 +15,7 @@ from .checkpoint import (
     torchvision_url,
 )
 from .runner import ActionRunner
+from .tsm_optim_wrapper_constructor import TSMOptimWrapperConstructor
 from .weight_loading import (
     LOAD_MODES,
     CheckpointMismatchError,
@@ -28,6 +30,7 @@ __all__ = [
     'CheckpointMismatchError',
     'ChecksumMismatchError',
     'LoadReport',
+    'TSMOptimWrapperConstructor',
     'UnsafeCheckpointError',
     'default_cache_dir',
     'download_checkpoint',

@@ -7,10 +7,13 @@ Config keys this runner reads (see ``configs/_base_/default_runtime.py``)::
     load_cfg = dict(
         weights_only=True,    # False only for checkpoint files you trust (arbitrary unpickling)
         allow_partial=False,  # True: load what fits and log the rest instead of failing
+        head_prefixes=None,   # the classifier's keys; None: what model.cls_head declares
     )
 
 ``load_from`` loads in 'finetune' mode (the classifier is re-initialised when only the class
-count changed, anything else must fit); ``resume``, ``val()`` and ``test()`` load strictly.
+count changed, anything else must fit; the classifier is what the head declares in its
+``classifier_names``: ``cls_head.fc_cls`` for most heads, ``cls_head.fc2`` for X3D);
+``resume``, ``val()`` and ``test()`` load strictly.
 mmengine 0.10.7's own loading calls ``torch.load`` with torch's weights-only default (torch >= 2.6),
 which refuses the ``message_hub`` of its own training checkpoints; here every file goes through
 :func:`mmaction_ft.engine.load_checkpoint_file` and its allow-list instead.
@@ -23,19 +26,20 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner, find_latest_checkpoint
+from torch import nn
 
 from mmaction_ft.registry import RUNNERS
 
 from .checkpoint import get_state_dict, load_checkpoint_file
 from .weight_loading import LoadReport, load_weights
 
-__all__ = ['ActionRunner']
+__all__ = ['ActionRunner', 'classifier_prefixes']
 
 # load_cfg keys and their defaults.
 _LOAD_CFG_DEFAULTS = dict(
     weights_only=True,
     allow_partial=False,
-    head_prefixes=('cls_head.fc_cls',),
+    head_prefixes=None,  # None: classifier_prefixes(model)
     cache_dir=None,
 )
 
@@ -57,6 +61,28 @@ def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
     if isinstance(load_cfg.get('head_prefixes'), str):
         load_cfg['head_prefixes'] = (load_cfg['head_prefixes'],)
     return {**_LOAD_CFG_DEFAULTS, **load_cfg}
+
+
+def classifier_prefixes(model: nn.Module) -> Tuple[str, ...]:
+    """State-dict prefixes of the model's classifier, as its head declares them.
+
+    ``model.cls_head.classifier_names`` (see :class:`~mmaction_ft.models.heads.BaseHead`) become
+    ``cls_head.<name>``. A head from elsewhere that declares nothing is taken to follow
+    MMAction2's convention when it has an ``fc_cls``; a model without a head has no classifier.
+    """
+    head = getattr(model, 'cls_head', None)
+    if head is None:
+        return ()
+    names = getattr(head, 'classifier_names', None)
+    if names is None:
+        names = ('fc_cls',) if isinstance(getattr(head, 'fc_cls', None), nn.Module) else ()
+    for name in names:
+        if not isinstance(getattr(head, name, None), nn.Module):
+            raise AttributeError(
+                f'{type(head).__name__}.classifier_names names {name!r}, which is not a '
+                f'submodule of the head'
+            )
+    return tuple(f'cls_head.{name}' for name in names)
 
 
 @RUNNERS.register_module()
@@ -129,11 +155,14 @@ class ActionRunner(Runner):
         else:
             mode = 'finetune'
         model = self.model.module if is_model_wrapper(self.model) else self.model
+        head_prefixes = load_cfg['head_prefixes']
+        if head_prefixes is None:
+            head_prefixes = classifier_prefixes(model)
         self.last_load_report = load_weights(
             model,
             state_dict,
             mode=mode,
-            head_prefixes=tuple(load_cfg['head_prefixes']),
+            head_prefixes=tuple(head_prefixes),
             logger=self.logger,
             source=filename,
         )

@@ -331,6 +331,10 @@ def load_pretrained(
     if convert is not None:
         state_dict = convert(state_dict, module)
     report = _compare(module.state_dict(), state_dict, source)
+    # BN's step counters are absent from older files (torchvision's first ResNet weights) and
+    # only matter for momentum=None: such a module keeps its own.
+    counters = [key for key in report.missing if key.endswith('num_batches_tracked')]
+    report.missing = [key for key in report.missing if key not in counters]
     name = type(module).__name__
     if report.missing or report.mismatched:
         lines = [f'pretrained weights {source} do not fit {name}:']
@@ -339,10 +343,13 @@ def load_pretrained(
         if hint and len(report.missing) > report.num_model_tensors // 2:
             lines.append(f'  most tensors are missing: {hint}')
         raise CheckpointMismatchError('\n'.join(lines))
-    module.load_state_dict(OrderedDict((key, state_dict[key]) for key in report.loaded))
+    module.load_state_dict(
+        OrderedDict((key, state_dict[key]) for key in report.loaded), strict=not counters
+    )
     logger = logger or 'current'
     print_log(
-        f'{name}: loaded all {len(report.loaded)} backbone tensors from {source}',
+        f'{name}: loaded all {len(report.loaded)} backbone tensors from {source}'
+        + (f' ({len(counters)} BN step counters not in the file kept)' if counters else ''),
         logger=logger,
         level=logging.INFO,
     )

@@ -419,8 +419,9 @@ def torchvision_to_mmaction(
 ) -> 'OrderedDict[str, torch.Tensor]':
     """A torchvision ResNet state dict with MMAction2's key names (``bn1`` -> ``conv1.bn``...).
 
-    Keys that torchvision's layout does not explain (an MMAction2 key such as
-    ``conv1.conv.weight``, or ``fc.*``) keep their names. ``module`` is unused: it is part of
-    the converter signature of :func:`mmaction_ft.engine.weight_loading.load_pretrained`.
+    Keys outside torchvision's ResNet layout (``fc.*``) keep their names; a file already in
+    MMAction2's layout must not go through it (``conv1.conv.weight`` would become
+    ``conv1.conv.conv.weight``). ``module`` is unused: it is part of the converter signature of
+    :func:`mmaction_ft.engine.weight_loading.load_pretrained`.
     """
     return OrderedDict((_torchvision_to_ours(key), value) for key, value in state_dict.items())

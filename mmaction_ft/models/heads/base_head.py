@@ -25,7 +25,13 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
 
     Subclasses implement ``forward(x, **kwargs) -> [N * num_segs', num_classes]`` where
     ``num_segs'`` is how many score rows each video still has (1 for TSN, which merges the views
-    before ``fc_cls``).
+    before ``fc_cls``), and name their classifier in ``classifier_names``.
+
+    Attributes:
+        classifier_names: The submodules that map features to class scores, the part that is
+            re-initialised when a checkpoint is finetuned to another class count
+            (``ActionRunner`` reads them as ``cls_head.<name>``). ``('fc_cls',)`` unless a
+            head says otherwise.
 
     Args:
         num_classes: Number of classes.
@@ -42,6 +48,8 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
             single row). MMAction2 defaults it to None; published configs set ``'prob'``.
         init_cfg: mmengine initialisation config.
     """
+
+    classifier_names: Tuple[str, ...] = ('fc_cls',)
 
     def __init__(
         self,
@@ -82,6 +90,16 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
         """Turn features into class scores."""
 
+    def _check_in_channels(self, x: torch.Tensor, detail: str = '') -> None:
+        """Fail with the config key to change when flat features ``[M, C]`` do not have
+        ``in_channels`` channels (a head copied from a config of another backbone)."""
+        if x.shape[-1] != self.in_channels:
+            raise ValueError(
+                f'cls_head.in_channels={self.in_channels} does not fit the features it gets: '
+                f'expected {self.in_channels} channels, got {x.shape[-1]}{detail} (the output '
+                f'of the backbone or neck); set cls_head.in_channels={x.shape[-1]}'
+            )
+
     def loss(
         self, feats: torch.Tensor, data_samples: Sequence[ActionDataSample], **kwargs
     ) -> Dict[str, torch.Tensor]:
@@ -101,8 +119,21 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
     def loss_by_feat(
         self, cls_scores: torch.Tensor, data_samples: Sequence[ActionDataSample]
     ) -> Dict[str, torch.Tensor]:
-        """Loss and top-k accuracy of class scores ``[N, num_classes]``."""
+        """Loss and top-k accuracy of class scores ``[N, num_classes]``.
+
+        A head that scores each view (3D heads) gives ``[N * num_views, num_classes]`` when a
+        video is trained on several clips; every clip then counts as a sample with its video's
+        label (MMAction2 1.2.0 fails on that shape).
+        """
         labels = self._stack_labels(data_samples).to(cls_scores.device)
+        rows_per_video, rest = divmod(cls_scores.shape[0], labels.shape[0])
+        if rest:
+            raise ValueError(
+                f'{type(self).__name__}: {cls_scores.shape[0]} score rows for '
+                f'{labels.shape[0]} videos'
+            )
+        if rows_per_video > 1:
+            labels = labels.repeat_interleave(rows_per_video, dim=0)  # [N * num_views(, C)]
         losses = {}
         if labels.ndim == 1:  # hard labels [N]: accuracy is defined
             for k, acc in zip(self.topk, _top_k_accuracy(cls_scores.detach(), labels, self.topk)):

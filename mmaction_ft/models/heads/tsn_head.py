@@ -79,4 +79,5 @@ class TSNHead(BaseHead):
         if self.dropout is not None:
             x = self.dropout(x)
         x = x.flatten(1)  # [N, C]
+        self._check_in_channels(x)
         return self.fc_cls(x)  # [N, num_classes]

@@ -1,7 +1,7 @@
 """What every recognizer shares: building its parts, and the three forward modes of mmengine
 (``'loss'`` for training, ``'predict'`` for testing, ``'tensor'`` for raw outputs)."""
 
-from abc import ABCMeta, abstractmethod
+from abc import ABCMeta
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -13,6 +13,10 @@ from mmaction_ft.registry import MODELS
 from mmaction_ft.structures import ActionDataSample
 
 ModuleOrCfg = Union[Dict, nn.Module]
+Features = Union[torch.Tensor, Tuple['Features', ...]]
+STAGES = ('backbone', 'neck', 'head')
+# How torch words a pooling / interpolation / conv whose input is too small for it.
+_TOO_SMALL = ('Output size is too small', 'should be greater than 0', 'Kernel size can')
 
 
 def _build(cfg: Optional[ModuleOrCfg]) -> Optional[nn.Module]:
@@ -21,8 +25,25 @@ def _build(cfg: Optional[ModuleOrCfg]) -> Optional[nn.Module]:
     return MODELS.build(cfg)
 
 
+def _cat_features(chunks: List[Features]) -> Features:
+    """Concatenate per-chunk backbone outputs along the batch dim, recursing into tuples."""
+    if isinstance(chunks[0], (tuple, list)):
+        return tuple(_cat_features(list(parts)) for parts in zip(*chunks))
+    return torch.cat(chunks)
+
+
 class BaseRecognizer(BaseModel, metaclass=ABCMeta):
     """Backbone, optional neck and classification head, built from configs through ``MODELS``.
+
+    The backbone sees the ``num_views`` views of the ``N`` videos as one batch
+    ``[N * num_views, ...]``; the head gets ``num_segs=num_views``. The neck, if any, is called
+    as ``neck(x)`` on the backbone output and may return ``(x, aux_losses)``; the auxiliary
+    losses are added to the training losses. Subclasses only say what one view is
+    (``input_layout``, ``format_shape``).
+
+    Differences from MMAction2 1.2.0: ``max_testing_views`` chunks the backbone alone (the neck
+    then sees all the views, once) and works for any batch size (MMAction2's 3D recognizer
+    requires one video per batch and runs the neck per chunk; its 2D one runs the neck twice).
 
     Args:
         backbone: Backbone config or module.
@@ -35,7 +56,14 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
         data_preprocessor: Config or module of the data preprocessor; defaults to
             ``ActionDataPreprocessor()`` (no normalisation).
         init_cfg: mmengine initialisation config.
+
+    Attributes:
+        input_layout: The dims of ``inputs``, for checks and messages.
+        format_shape: The ``FormatShape`` of the pipeline that produces that layout.
     """
+
+    input_layout: Tuple[str, ...]
+    format_shape: str
 
     def __init__(
         self,
@@ -47,6 +75,8 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
         data_preprocessor: Optional[ModuleOrCfg] = None,
         init_cfg: Optional[Union[Dict, List[Dict]]] = None,
     ):
+        if not hasattr(type(self), 'input_layout'):
+            raise TypeError(f'{type(self).__name__} must set input_layout and format_shape')
         if data_preprocessor is None:
             data_preprocessor = dict(type='ActionDataPreprocessor')
         super().__init__(data_preprocessor=_build(data_preprocessor), init_cfg=init_cfg)
@@ -77,15 +107,86 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
         """Whether the recognizer has a classification head."""
         return getattr(self, 'cls_head', None) is not None
 
-    @abstractmethod
     def extract_feat(
         self,
         inputs: torch.Tensor,
         stage: str = 'neck',
         data_samples: Optional[Sequence[ActionDataSample]] = None,
         test_mode: bool = False,
-    ) -> Tuple[torch.Tensor, Dict]:
-        """Features up to ``stage`` and the keyword arguments the head needs."""
+    ) -> Tuple[Union[torch.Tensor, Tuple[torch.Tensor, ...]], Dict]:
+        """Features of ``inputs`` up to ``stage``.
+
+        Args:
+            inputs: ``input_layout``, e.g. ``[N, num_views, C, T, H, W]`` for 3D.
+            stage: ``'backbone'``, ``'neck'`` or ``'head'`` (head scores before test-time
+                averaging, ``[N * num_views', num_classes]``).
+            data_samples: Unused here; part of the interface.
+            test_mode: Apply ``test_cfg`` (``max_testing_views``).
+
+        Returns:
+            The features and the keyword arguments for the head (``num_segs``, and
+            ``loss_aux`` when the neck returns auxiliary losses).
+        """
+        if stage not in STAGES:
+            raise ValueError(f'stage must be one of {STAGES}, got {stage!r}')
+        if inputs.ndim != len(self.input_layout):
+            raise ValueError(
+                f'{type(self).__name__} expects inputs [{", ".join(self.input_layout)}], got '
+                f'shape {tuple(inputs.shape)} (is the pipeline FormatShape {self.format_shape}?)'
+            )
+        if test_mode and self.test_cfg.get('fcn_test', False):
+            raise NotImplementedError(
+                f'test_cfg.fcn_test is not supported by {type(self).__name__}'
+            )
+        head_kwargs = {'num_segs': inputs.shape[1]}
+        inputs = inputs.reshape((-1,) + inputs.shape[2:])  # [N * num_views, C, (T,) H, W]
+        try:
+            x = self._backbone_views(inputs, test_mode)  # [N * num_views, C', (T',) H', W']
+        except RuntimeError as error:
+            if not any(sign in str(error) for sign in _TOO_SMALL):
+                raise
+            raise ValueError(
+                f'{type(self.backbone).__name__} cannot run on views of shape '
+                f'{list(inputs.shape[1:])} ([C, (T,) H, W]): a pooling or stride leaves nothing '
+                '(torch: ' + str(error).strip() + '). The clips are too short or too small '
+                'for this backbone: raise clip_len in SampleFrames (e.g. SlowFast needs at '
+                'least resample_rate frames) or the crop size of the pipeline.'
+            ) from error
+        if stage == 'backbone':
+            return x, head_kwargs
+
+        if self.with_neck:
+            x = self.neck(x)
+            if isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], dict):
+                x, head_kwargs['loss_aux'] = x
+        if stage == 'neck' or not self.with_cls_head:
+            return x, head_kwargs
+
+        head_kwargs.pop('loss_aux', None)
+        return self.cls_head(x, **head_kwargs), head_kwargs
+
+    def _backbone_views(
+        self, inputs: torch.Tensor, test_mode: bool
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
+        """The backbone on ``[N * num_views, ...]``, at most ``test_cfg.max_testing_views``
+        views at a time when testing (the features are concatenated back, tuples of pathway
+        features element by element, so the head sees the same batch either way)."""
+        max_views = self.test_cfg.get('max_testing_views') if test_mode else None
+        if not max_views:
+            return self.backbone(inputs)
+        if not isinstance(max_views, int) or isinstance(max_views, bool) or max_views <= 0:
+            raise ValueError(
+                f'test_cfg.max_testing_views must be a positive int, got {max_views!r}'
+            )
+        num_segments = getattr(self.backbone, 'num_segments', None)
+        if isinstance(num_segments, int) and max_views % num_segments:
+            # A temporal-shift backbone mixes each group of num_segments frames: a chunk
+            # must not cut a clip.
+            raise ValueError(
+                f'test_cfg.max_testing_views={max_views} must be a multiple of '
+                f'backbone.num_segments={num_segments}'
+            )
+        return _cat_features([self.backbone(chunk) for chunk in inputs.split(max_views)])
 
     def forward(
         self,
@@ -101,8 +202,9 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
             data_samples: One sample per video (needed by ``'loss'`` and ``'predict'``).
             mode: ``'loss'`` -> dict of losses; ``'predict'`` -> ``data_samples`` with
                 ``pred_score`` / ``pred_label``; ``'tensor'`` -> the raw output of ``stage``
-                (``'head'`` by default: ``[N, num_classes]`` scores before test-time
-                averaging; MMAction2's own default is ``stage='backbone'``).
+                (``'head'`` by default: the head's scores before test-time averaging,
+                ``[N, num_classes]`` for TSN, ``[N * num_views, num_classes]`` for 3D heads;
+                MMAction2's own default is ``stage='backbone'``).
             **kwargs: ``stage`` for ``'tensor'`` mode.
 
         Returns:

@@ -230,3 +230,14 @@ def test_init_weights_without_pretrained_is_kaiming_and_unit_bn():
     # kaiming normal, fan_out, relu: std = sqrt(2 / (64 * 7 * 7))
     std = model.conv1.conv.weight.std().item()
     assert abs(std - (2 / (64 * 49)) ** 0.5) < 0.01
+
+
+def test_torchvision_file_without_bn_step_counters_loads(tmp_path, log_messages):
+    # torchvision's first ResNet weights predate BatchNorm's num_batches_tracked.
+    state_dict = torchvision.models.resnet18(weights=None).state_dict()
+    state_dict = {k: v for k, v in state_dict.items() if not k.endswith('num_batches_tracked')}
+    torch.save(state_dict, tmp_path / 'old_tv18.pth')
+    model = ResNet(18, pretrained=str(tmp_path / 'old_tv18.pth'))
+    model.init_weights()
+    assert torch.equal(model.state_dict()['conv1.conv.weight'], state_dict['conv1.weight'])
+    assert any('20 BN step counters not in the file kept' in m for m in log_messages)

@@ -130,3 +130,11 @@ def test_bad_average_clips_is_rejected():
     head = TSNHead(num_classes=3, in_channels=4)
     with pytest.raises(ValueError, match='average_clips'):
         head.average_clips = 'avg'
+
+
+def test_wrong_in_channels_names_the_config_key():
+    head = TSNHead(num_classes=3, in_channels=2048)
+    with pytest.raises(
+        ValueError, match=r'cls_head.in_channels=2048 .*expected 2048 channels, got 512'
+    ):
+        head(torch.randn(2, 512, 7, 7), num_segs=1)
