@@ -15,6 +15,7 @@ from .checkpoint import (
     torchvision_url,
 )
 from .runner import ActionRunner
+from .swin_optim_wrapper_constructor import SwinOptimWrapperConstructor
 from .tsm_optim_wrapper_constructor import TSMOptimWrapperConstructor
 from .weight_loading import (
     LOAD_MODES,
@@ -30,6 +31,7 @@ __all__ = [
     'CheckpointMismatchError',
     'ChecksumMismatchError',
     'LoadReport',
+    'SwinOptimWrapperConstructor',
     'TSMOptimWrapperConstructor',
     'UnsafeCheckpointError',
     'default_cache_dir',

@@ -68,6 +68,8 @@ def test_same_keys_params_and_outputs_as_mmaction2(family):
         feats, _ = model.extract_feat(inputs, stage='backbone')
         scores, _ = model.extract_feat(inputs, stage='head')
     feats = feats if isinstance(feats, tuple) else (feats,)
+    # MViT gives [patch_tokens, cls_token] per scale.
+    feats = [f for feat in feats for f in (feat if isinstance(feat, list) else [feat])]
     assert len(feats) == len(record['backbone'])
     for feat, expected in zip(feats, record['backbone']):
         assert list(feat.shape) == expected['shape']

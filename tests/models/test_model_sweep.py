@@ -132,12 +132,83 @@ RECOGNIZERS = {
         dict(type='ResNet3dCSN', depth=50, bottleneck_mode='ir', pretrained2d=False),
         _head('I3DHead', 2048),
     ),
+    # Both local MHRA on (the published configs leave them out) so the sweep trains them too.
+    'uniformerv2_tiny': _3d(
+        dict(
+            type='UniFormerV2',
+            input_resolution=32,
+            patch_size=16,
+            width=32,
+            layers=2,
+            heads=2,
+            t_size=4,
+            no_lmhra=False,
+            double_lmhra=True,
+            return_list=(0, 1),
+            n_layers=2,
+            n_dim=32,
+            n_head=2,
+            mlp_dropout=(0.5, 0.5),
+            clip_pretrained=False,
+        ),
+        _head('UniFormerHead', 32, dropout_ratio=0.5),
+    ),
+    # 2 MViT blocks, the second starts scale 1 (16 -> 32 channels); sized for 4 x 32 x 32 clips.
+    'mvit_tiny': _3d(
+        dict(
+            type='MViT',
+            arch=dict(embed_dims=16, num_layers=2, num_heads=1, downscale_indices=[1]),
+            spatial_size=32,
+            temporal_size=4,
+        ),
+        _head('MViTHead', 32),
+    ),
+    # Windows (2, 3, 3) over 2 x 8 x 8 tokens: shifted windows and their masks are exercised.
+    'swin_tiny': _3d(
+        dict(
+            type='SwinTransformer3D',
+            arch=dict(embed_dims=8, depths=[2, 2], num_heads=[1, 2]),
+            window_size=(2, 3, 3),
+            out_indices=(1,),
+        ),
+        _head('I3DHead', 16),
+    ),
     # C3D's fc6 fixes the clip to 16 x 112 x 112.
     'c3d': _3d(
         dict(type='C3D', dropout_ratio=0.5),
         _head('I3DHead', 4096, spatial_type=None),
         view=(3, 16, 112, 112),
         num_views=1,
+    ),
+    # Tiny transformers: 4 frames of 2 x 2 patches of 16 px, 32 channels, 2 layers.
+    **{
+        f'timesformer_{kind}': _3d(
+            dict(
+                type='TimeSformer',
+                num_frames=4,
+                img_size=32,
+                patch_size=16,
+                embed_dims=32,
+                num_heads=2,
+                num_transformer_layers=2,
+                attention_type=kind,
+            ),
+            _head('TimeSformerHead', 32),
+        )
+        for kind in ('divided_space_time', 'joint_space_time', 'space_only')
+    },
+    'videomae_vit': _3d(
+        dict(
+            type='VisionTransformer',
+            img_size=32,
+            embed_dims=32,
+            depth=2,
+            num_heads=2,
+            num_frames=4,
+            drop_path_rate=0.1,
+            with_cp=True,
+        ),
+        _head('TimeSformerHead', 32),
     ),
 }
 
