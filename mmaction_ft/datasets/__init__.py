@@ -4,12 +4,15 @@ from . import transforms  # noqa: F401  (registers every transform)
 from .annotation import AnnotationError, load_class_names
 from .base import BaseActionDataset
 from .rawframe_dataset import RawframeDataset
+from .repeat_aug_dataset import RepeatAugDataset, repeat_pseudo_collate
 from .video_dataset import VideoDataset
 
 __all__ = [
     'AnnotationError',
     'BaseActionDataset',
     'RawframeDataset',
+    'RepeatAugDataset',
     'VideoDataset',
     'load_class_names',
+    'repeat_pseudo_collate',
 ]

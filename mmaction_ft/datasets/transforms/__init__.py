@@ -18,9 +18,12 @@ from .decoding import (
     PyAVInit,
     RawFrameDecode,
 )
+from .erasing import RandomErasing
 from .formatting import Collect, FormatShape, Normalize, PackActionInputs, ToTensor
+from .rescale import RandomRescale
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 from .spatial import ColorJitter, Flip, Resize
+from .wrappers import PytorchVideoWrapper
 
 __all__ = [
     'CenterCrop',
@@ -47,4 +50,7 @@ __all__ = [
     'SampleFrames',
     'UniformSample',
     'ToTensor',
+    'PytorchVideoWrapper',
+    'RandomErasing',
+    'RandomRescale',
 ]
