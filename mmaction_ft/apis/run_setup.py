@@ -78,6 +78,15 @@ def prepare_train_cfg(
             raise RuntimeError('--amp needs a CUDA GPU: mmengine mixed precision is GPU-only')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    optim_wrapper = cfg.get('optim_wrapper') or {}
+    if str(optim_wrapper.get('type', '')).endswith('AmpOptimWrapper'):
+        if not torch.cuda.is_available():  # mmengine would fail later with a bare assert
+            drop = ' and remove optim_wrapper.loss_scale' if 'loss_scale' in optim_wrapper else ''
+            raise RuntimeError(
+                f"optim_wrapper.type='AmpOptimWrapper' (mixed precision, as in MMAction2's Swin "
+                f'configs) needs a CUDA GPU; to train on the CPU pass --cfg-options '
+                f'optim_wrapper.type=OptimWrapper{drop}'
+            )
 
     if no_validate:
         cfg.val_cfg = None

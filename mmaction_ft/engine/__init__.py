@@ -14,6 +14,7 @@ from .checkpoint import (
     load_checkpoint_file,
     torchvision_url,
 )
+from .layer_decay_optim_wrapper_constructor import LearningRateDecayOptimizerConstructor
 from .runner import ActionRunner
 from .swin_optim_wrapper_constructor import SwinOptimWrapperConstructor
 from .tsm_optim_wrapper_constructor import TSMOptimWrapperConstructor
@@ -30,6 +31,7 @@ __all__ = [
     'ActionRunner',
     'CheckpointMismatchError',
     'ChecksumMismatchError',
+    'LearningRateDecayOptimizerConstructor',
     'LoadReport',
     'SwinOptimWrapperConstructor',
     'TSMOptimWrapperConstructor',

@@ -104,3 +104,14 @@ def test_relative_annotation_list_is_looked_up_under_data_root(tmp_path):
     cfg.train_dataloader.dataset.ann_file = 'missing.txt'
     with pytest.raises(FileNotFoundError, match='missing.txt'):
         check_annotation_files(cfg, ['train'])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU-only refusal')
+def test_config_with_amp_optim_wrapper_on_cpu_names_the_override():
+    cfg = _cfg()
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'  # MMAction2's Swin configs
+    with pytest.raises(RuntimeError, match='--cfg-options optim_wrapper.type=OptimWrapper$'):
+        prepare_train_cfg(cfg, 'c.py')
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+    with pytest.raises(RuntimeError, match='and remove optim_wrapper.loss_scale'):
+        prepare_train_cfg(cfg, 'c.py')

@@ -67,6 +67,25 @@ RECOGNIZERS = {
         ),
         (3,) + VIEW_2D,
     ),
+    # MMAction2's MViT recipe: MixUp or CutMix on each training batch (soft targets).
+    'tsn_r18_blending': (
+        dict(
+            type='Recognizer2D',
+            backbone=dict(type='ResNet', depth=18, num_stages=2, out_indices=(1,), strides=(1, 2)),
+            cls_head=_head('TSNHead', 128),
+            data_preprocessor=dict(
+                PRE_2D,
+                blending=dict(
+                    type='RandomBatchAugment',
+                    augments=[
+                        dict(type='MixupBlending', alpha=0.8, num_classes=NUM_CLASSES),
+                        dict(type='CutmixBlending', alpha=1, num_classes=NUM_CLASSES),
+                    ],
+                ),
+            ),
+        ),
+        (3,) + VIEW_2D,
+    ),
     'tsm_r18': (
         dict(
             type='Recognizer2D',
@@ -219,6 +238,8 @@ def _types(cfg):
         for value in cfg.values():
             found |= _types(value)
         return found
+    if isinstance(cfg, (list, tuple)):  # e.g. RandomBatchAugment's augments
+        return set().union(*map(_types, cfg))
     return set()
 
 

@@ -1,3 +1,10 @@
 from .action_data_preprocessor import ActionDataPreprocessor
+from .blending import BaseMiniBatchBlending, CutmixBlending, MixupBlending, RandomBatchAugment
 
-__all__ = ['ActionDataPreprocessor']
+__all__ = [
+    'ActionDataPreprocessor',
+    'BaseMiniBatchBlending',
+    'CutmixBlending',
+    'MixupBlending',
+    'RandomBatchAugment',
+]

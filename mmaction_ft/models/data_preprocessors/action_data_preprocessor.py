@@ -1,6 +1,6 @@
 """Batch the packed samples of a data loader and normalise them on the model's device."""
 
-from typing import Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import torch
 from mmengine.model import BaseDataPreprocessor
@@ -28,8 +28,11 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         to_float32: Cast unnormalised inputs to float32 (normalised ones always are).
         format_shape: ``'NCHW'`` (2D recognizers) or ``'NCTHW'`` (3D recognizers), as produced
             by ``FormatShape``.
-        blending: Config (or module) of a batch augmentation such as MixUp, called as
-            ``inputs, data_samples = blending(inputs, data_samples)`` in training only.
+        blending: Config (or built object) of a batch augmentation such as
+            ``MixupBlending``, ``CutmixBlending`` or ``RandomBatchAugment`` (see
+            ``blending.py``), called as ``inputs, data_samples = blending(inputs, data_samples)``
+            on the normalised inputs, in training only; it replaces each ``gt_label`` by a soft
+            ``[num_classes]`` target.
     """
 
     def __init__(
@@ -39,7 +42,7 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         to_rgb: bool = False,
         to_float32: bool = True,
         format_shape: str = 'NCHW',
-        blending: Optional[Union[Dict, torch.nn.Module]] = None,
+        blending: Optional[Union[Dict, Callable]] = None,
     ):
         super().__init__()
         if format_shape not in _SAMPLE_NDIM:
@@ -84,17 +87,23 @@ class ActionDataPreprocessor(BaseDataPreprocessor):
         data = self.cast_data(data)
         inputs = self._stack(data['inputs'])
         data_samples = data.get('data_samples')
+        inputs = self.normalize(inputs)
+        if training and self.blending is not None:
+            inputs, data_samples = self.blending(inputs, data_samples)
+        return {'inputs': inputs, 'data_samples': data_samples}
+
+    def normalize(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Flip BGR/RGB and normalise a batch ``[N, num_views, C, (T,) H, W]`` (pixel values,
+        any dtype); an exported model with its preprocessing runs this on raw uint8 frames."""
         if self.to_rgb:
             if inputs.shape[2] != 3:
                 raise ValueError(f'to_rgb needs 3 channels, inputs have {inputs.shape[2]}')
             inputs = inputs.flip(2)  # reverse C of [N, num_views, C, ...]
         if self._enable_normalize:
-            inputs = (inputs - self.mean) / self.std
-        elif self.to_float32:
-            inputs = inputs.to(torch.float32)
-        if training and self.blending is not None:
-            inputs, data_samples = self.blending(inputs, data_samples)
-        return {'inputs': inputs, 'data_samples': data_samples}
+            return (inputs - self.mean) / self.std
+        if self.to_float32:
+            return inputs.to(torch.float32)
+        return inputs
 
     def _stack(self, inputs: Union[torch.Tensor, Sequence[torch.Tensor]]) -> torch.Tensor:
         ndim = _SAMPLE_NDIM[self.format_shape] + 1

@@ -151,7 +151,8 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
         return losses
 
     def _stack_labels(self, data_samples: Sequence[ActionDataSample]) -> torch.Tensor:
-        """``[N]`` int64 class indices, or ``[N, num_classes]`` float targets (multi-label)."""
+        """``[N]`` int64 class indices, or ``[N, num_classes]`` float targets (multi-label, or
+        soft targets from the data preprocessor's ``blending``)."""
         labels = [sample.gt_label for sample in data_samples]
         if all(not lb.is_floating_point() and lb.numel() == 1 for lb in labels):
             return torch.cat([lb.reshape(1) for lb in labels])  # [N]
@@ -159,8 +160,9 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
         if shapes != {(self.num_classes,)}:
             raise ValueError(
                 f'gt_label must be one class index per video, or a one-hot float vector of '
-                f'length num_classes={self.num_classes} for multi-label data; got shapes '
-                f'{sorted(shapes)}'
+                f'length num_classes={self.num_classes} for multi-label data and mixup / '
+                f'cutmix targets (is data_preprocessor.blending num_classes the same?); got '
+                f'shapes {sorted(shapes)}'
             )
         return torch.stack(labels).float()  # [N, num_classes]
 

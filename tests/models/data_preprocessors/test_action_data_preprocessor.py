@@ -74,3 +74,35 @@ def test_errors():
     data['inputs'][1] = data['inputs'][1][:2]
     with pytest.raises(ValueError, match='different shapes'):
         ActionDataPreprocessor()(data)
+
+
+def test_blending_mixes_normalised_inputs_in_training_only():
+    # MMAction2's MViT recipe: one of MixUp / CutMix per training batch.
+    pre = ActionDataPreprocessor(
+        mean=[100.0] * 3,
+        std=[10.0] * 3,
+        format_shape='NCTHW',
+        blending=dict(
+            type='RandomBatchAugment',
+            augments=[dict(type='MixupBlending', alpha=0.8, num_classes=3)],
+        ),
+    )
+
+    def data():  # video 0 all 0 (normalised: -10), video 1 all 255 (15.5); labels 0 and 1
+        inputs = [torch.full((1, 3, 2, 4, 4), v, dtype=torch.uint8) for v in (0, 255)]
+        return {
+            'inputs': inputs,
+            'data_samples': [ActionDataSample().set_gt_label(i) for i in (0, 1)],
+        }
+
+    out = pre(data(), training=False)
+    assert [int(s.gt_label) for s in out['data_samples']] == [0, 1]
+    assert out['inputs'][0].eq(-10).all()
+
+    torch.manual_seed(2)  # lam 0.55, the two videos swapped
+    out = pre(data(), training=True)
+    assert -10 < float(out['inputs'][0].mean()) < 15.5  # really mixed
+    for clip, sample in zip(out['inputs'], out['data_samples']):
+        weights = sample.gt_label  # soft target: the share of each video in the clip
+        assert weights.shape == (3,) and torch.isclose(weights.sum(), torch.tensor(1.0))
+        assert torch.allclose(clip, weights[0] * -10.0 + weights[1] * 15.5)
