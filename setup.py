@@ -23,5 +23,7 @@ setup(
     extras_require={
         'tests': ['pytest>=7', 'ruff>=0.4'],
         'tensorboard': ['tensorboard'],
+        # tools/deployment/export.py --format onnx: torch's exporter + the runtime that checks it.
+        'onnx': ['onnx', 'onnxscript', 'onnxruntime'],
     },
 )

@@ -1,3 +1,6 @@
+from .checkpoint_meta import checkpoint_classes, checkpoint_config, inference_settings
+from .inference import detect_frame_template, inference_recognizer, init_recognizer, top_classes
+from .predict import collect_inputs, format_table, predict_videos, write_predictions
 from .run_setup import (
     check_annotation_files,
     default_work_dir,
@@ -5,11 +8,26 @@ from .run_setup import (
     prepare_train_cfg,
     test_checkpoint,
 )
+from .timeline import plot_timeline, video_timeline, write_timeline
 
 __all__ = [
     'check_annotation_files',
+    'checkpoint_classes',
+    'checkpoint_config',
+    'collect_inputs',
     'default_work_dir',
+    'detect_frame_template',
+    'format_table',
+    'inference_recognizer',
+    'inference_settings',
+    'init_recognizer',
+    'plot_timeline',
+    'predict_videos',
     'prepare_test_cfg',
     'prepare_train_cfg',
     'test_checkpoint',
+    'top_classes',
+    'video_timeline',
+    'write_predictions',
+    'write_timeline',
 ]

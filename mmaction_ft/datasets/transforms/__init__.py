@@ -10,6 +10,7 @@ from .cropping import (
     ThreeCrop,
 )
 from .decoding import (
+    ArrayDecode,
     DecordDecode,
     DecordInit,
     OpenCVDecode,
@@ -26,6 +27,7 @@ from .spatial import ColorJitter, Flip, Resize
 from .wrappers import PytorchVideoWrapper
 
 __all__ = [
+    'ArrayDecode',
     'CenterCrop',
     'ColorJitter',
     'Flip',

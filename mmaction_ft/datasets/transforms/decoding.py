@@ -522,3 +522,46 @@ class OpenCVDecode(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}()'
+
+
+@TRANSFORMS.register_module()
+class ArrayDecode(BaseTransform):
+    """Pick the sampled frames from a ``[T, H, W, C]`` array of frames already in memory.
+
+    MMAction2's transform of the same name, used for inference on frames that are not a file.
+    ``array`` may also be any object that supports ``len()`` and indexing with an int64 array of
+    frame indices (``array[inds] -> [len(inds), H, W, C]``), so a window of a long video can be
+    decoded lazily, only the sampled frames (see :mod:`mmaction_ft.apis.timeline`).
+
+    Required Keys:
+        - array: ``[T, H, W, 3]`` uint8 RGB frames (``[T, H, W, 2]`` for flow)
+        - frame_inds
+        - modality
+        - offset (optional, default 0)
+
+    Added Keys:
+        - imgs: list of ``H x W x C`` arrays
+        - original_shape
+        - img_shape
+    """
+
+    def transform(self, results: dict) -> dict:
+        """Set ``imgs`` to ``array[frame_inds + offset]``."""
+        if results.get('modality', 'RGB') not in ('RGB', 'Flow'):
+            raise ValueError(
+                f'ArrayDecode: modality must be RGB or Flow, got {results["modality"]}'
+            )
+        array = results['array']
+        frame_inds = _frame_inds(results) + results.get('offset', 0)
+        unique = np.unique(frame_inds).astype(np.int64)
+        if unique[0] < 0 or unique[-1] >= len(array):
+            raise IndexError(
+                f'ArrayDecode: frame indices {unique[0]}..{unique[-1]} are outside the '
+                f'{len(array)} frames of the array'
+            )
+        picked = array[unique]  # [len(unique), H, W, C]; one read per distinct frame
+        frames = {int(i): np.asarray(picked[j]) for j, i in enumerate(unique)}
+        return _set_frames(results, _gather(frame_inds, frames))
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}()'
