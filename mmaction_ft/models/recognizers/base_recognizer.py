@@ -85,6 +85,7 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
             self.neck = _build(neck)
         if cls_head is not None:
             self.cls_head = _build(cls_head)
+            self._check_blending_classes()
         self.train_cfg = dict(train_cfg) if train_cfg else {}
         self.test_cfg = dict(test_cfg) if test_cfg else {}
         if 'average_clips' in self.test_cfg:
@@ -95,6 +96,22 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
             MMLogger.get_current_instance().info(
                 f'test_cfg.average_clips={self.test_cfg["average_clips"]!r} (0.x style) sets '
                 f'cls_head.average_clips'
+            )
+
+    def _check_blending_classes(self) -> None:
+        """Mixup / cutmix targets must have the head's length: a finetuning config that changes
+        ``cls_head.num_classes`` must change the blending's too (MMAction2's MViT configs set
+        400 in both places)."""
+        blending = getattr(self.data_preprocessor, 'blending', None)
+        blend_classes = getattr(blending, 'num_classes', None)
+        head_classes = getattr(self.cls_head, 'num_classes', None)
+        if blend_classes is not None and head_classes is not None and blend_classes != head_classes:
+            augments = getattr(blending, 'augments', None)
+            where = 'model.data_preprocessor.blending' + ('.augments.N' if augments else '')
+            raise ValueError(
+                f'{where}.num_classes={blend_classes} but model.cls_head.num_classes='
+                f'{head_classes}: mixup / cutmix targets must have one entry per class; set '
+                f'both to {head_classes}'
             )
 
     @property

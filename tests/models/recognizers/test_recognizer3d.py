@@ -166,3 +166,29 @@ def test_clip_too_short_for_the_backbone_names_the_view_shape_and_clip_len():
     model = MODELS.build(dict(type='Recognizer3D', backbone=broken, cls_head=I3D))
     with pytest.raises(RuntimeError, match='channels'):
         model(torch.rand(1, 2, 3, 4, 8, 8), mode='tensor')
+
+
+def test_blending_class_count_must_match_the_head():
+    blending = dict(
+        type='RandomBatchAugment',
+        augments=[
+            dict(type='MixupBlending', alpha=0.8, num_classes=400),
+            dict(type='CutmixBlending', alpha=1, num_classes=400),
+        ],
+    )
+    cfg = dict(
+        type='Recognizer3D',
+        backbone=TinyBackbone3D(),
+        cls_head=I3D,  # 5 classes
+        data_preprocessor=dict(type='ActionDataPreprocessor', blending=blending),
+    )
+    with pytest.raises(ValueError) as error:
+        MODELS.build(cfg)
+    assert str(error.value) == (
+        'model.data_preprocessor.blending.augments.N.num_classes=400 but '
+        'model.cls_head.num_classes=5: mixup / cutmix targets must have one entry per class; '
+        'set both to 5'
+    )
+    for augment in blending['augments']:
+        augment['num_classes'] = 5
+    assert MODELS.build(cfg).data_preprocessor.blending.num_classes == 5
