@@ -46,7 +46,8 @@ def prepare_train_cfg(
         resume: ``'auto'`` resumes from the latest checkpoint in the work dir (a new run from
             ``load_from`` when there is none yet), a path from that checkpoint; ``None`` keeps
             the config's ``resume`` / ``load_from``.
-        amp: Mixed precision through mmengine's ``AmpOptimWrapper`` (needs a GPU).
+        amp: Mixed precision (``AmpOptimWrapper``): float16 with loss scaling on a GPU,
+            bfloat16 autocast on a CPU.
         no_validate: Drop the validation loop.
         auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
         seed, deterministic: ``cfg.randomness``.
@@ -74,19 +75,10 @@ def prepare_train_cfg(
         cfg.load_from = resume
 
     if amp:
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a CUDA GPU: mmengine mixed precision is GPU-only')
+        # On a CPU, mmaction_ft's AmpOptimWrapper autocasts to bfloat16 (engine/amp_optim_wrapper).
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    optim_wrapper = cfg.get('optim_wrapper') or {}
-    if str(optim_wrapper.get('type', '')).endswith('AmpOptimWrapper'):
-        if not torch.cuda.is_available():  # mmengine would fail later with a bare assert
-            drop = ' and remove optim_wrapper.loss_scale' if 'loss_scale' in optim_wrapper else ''
-            raise RuntimeError(
-                f"optim_wrapper.type='AmpOptimWrapper' (mixed precision, as in MMAction2's Swin "
-                f'configs) needs a CUDA GPU; to train on the CPU pass --cfg-options '
-                f'optim_wrapper.type=OptimWrapper{drop}'
-            )
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
     if no_validate:
         cfg.val_cfg = None

@@ -5,6 +5,7 @@ constructors.
 """
 
 from . import distributed, hooks  # noqa: F401  (register their classes)
+from .amp_optim_wrapper import AmpOptimWrapper
 from .checkpoint import (
     ChecksumMismatchError,
     UnsafeCheckpointError,
@@ -27,6 +28,7 @@ from .weight_loading import (
 )
 
 __all__ = [
+    'AmpOptimWrapper',
     'LOAD_MODES',
     'ActionRunner',
     'CheckpointMismatchError',
