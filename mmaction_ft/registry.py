@@ -51,7 +51,7 @@ PARAM_SCHEDULERS = Registry(
     'parameter scheduler',
     parent=MMENGINE_PARAM_SCHEDULERS,
     scope=SCOPE,
-    locations=['mmaction_ft.engine', 'mmaction_ft.config'],
+    locations=['mmaction_ft.engine'],
 )
 
 DATASETS = Registry(

@@ -6,7 +6,7 @@ Generates the data, pretrains a small TSN on 8 motions (once), finetunes it on 5
 
 import argparse
 
-from mmaction_ft.apis.demo import demo_num_classes, format_summary, run_demo
+from mmaction_ft.demo.finetune import demo_num_classes, format_summary, run_demo
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Each window of ``window`` seconds (every ``stride`` seconds) is treated as one video: the test
 pipeline samples its clips from the window's frames only, and only the sampled frames are
-decoded (decord's ``get_batch``), so memory depends on the clip size, not on the video length.
+decoded (a decord reader's ``read_frames``), so memory depends on the clip size, not on the
+video length.
 A last window is added to cover the tail when the stride does not reach the end exactly.
 """
 
@@ -49,7 +50,7 @@ def sliding_windows(
 
 
 class _WindowFrames:
-    """Frames ``start .. stop - 1`` of a decord reader (or an array), decoded when indexed."""
+    """Frames ``start .. stop - 1`` of a video reader (or an array), decoded when indexed."""
 
     def __init__(self, source: Any, start: int, stop: int) -> None:
         self.source, self.start, self.stop = source, start, stop
@@ -61,7 +62,7 @@ class _WindowFrames:
         inds = np.asarray(inds, dtype=np.int64) + self.start  # [K] frame numbers of the video
         if isinstance(self.source, np.ndarray):
             return self.source[inds]
-        return self.source.get_batch(inds.tolist()).asnumpy()  # [K, H, W, 3]
+        return np.stack(self.source.read_frames(inds))  # [K, H, W, 3]
 
 
 def _open(video: Union[str, np.ndarray], fps: Optional[float]) -> Tuple[Any, int, float]:
@@ -69,17 +70,10 @@ def _open(video: Union[str, np.ndarray], fps: Optional[float]) -> Tuple[Any, int
         if not fps:
             raise ValueError('a video given as an array needs its fps')
         return video, len(video), float(fps)
-    from mmaction_ft.datasets.transforms.decoding import DecodeError, _check_video_file
-    from mmaction_ft.utils.decord_loader import import_decord
+    from mmaction_ft.datasets.video_io import open_video
 
-    _check_video_file(video)
-    try:
-        reader = import_decord().VideoReader(video, num_threads=1)
-    except Exception as err:
-        raise DecodeError(f'decord cannot open video {osp.abspath(video)}: {err}') from err
-    if len(reader) == 0:
-        raise DecodeError(f'video has no frames: {osp.abspath(video)}')
-    return reader, len(reader), float(fps or reader.get_avg_fps())
+    reader = open_video(video, 'decord')
+    return reader, len(reader), float(fps or reader.fps)
 
 
 def video_timeline(

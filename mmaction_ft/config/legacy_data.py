@@ -9,19 +9,19 @@
 - Pipelines lose ``Normalize`` (the model's ``ActionDataPreprocessor`` normalises, with the same
   mean / std and ``to_rgb = to_bgr``: both flip the channel order) and ``ToTensor``; ``Collect``
   becomes ``PackActionInputs``.
-- ``evaluation=dict(interval, metrics, metric_options, save_best, rule)`` becomes
-  ``train_cfg.val_interval``, ``AccMetric`` evaluators and ``default_hooks.checkpoint.save_best``.
+- ``evaluation=dict(interval, metrics, metric_options, topk, save_best, rule)`` becomes
+  ``train_cfg.val_interval``, ``AccMetric(metric_list, metric_options)`` evaluators (the
+  deprecated ``topk`` is ``metric_options.top_k_accuracy.topk``, as in 0.x) and
+  ``default_hooks.checkpoint.save_best``.
 """
 
 import re
-from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Tuple
 
 from .checks import check_section_keys
 from .errors import ConfigError
 from .keypaths import MISSING, get_path
-
-if TYPE_CHECKING:
-    from .legacy import LegacyTranslator
+from .legacy_context import TranslationContext
 
 SPLITS = ('train', 'val', 'test')
 _DATA_KEYS = (
@@ -51,6 +51,7 @@ _EVAL_KEYS = (
     'interval',
     'metrics',
     'metric_options',
+    'topk',
     'save_best',
     'rule',
     'start',
@@ -68,7 +69,7 @@ _METRIC_KEYS = {
 }
 
 
-def translate_data(t: 'LegacyTranslator') -> None:
+def translate_data(t: TranslationContext) -> None:
     """``data`` -> ``{train,val,test}_dataloader`` (+ ``val_cfg`` / ``test_cfg`` loops)."""
     data = t.pop('data')
     if not isinstance(data, dict):
@@ -78,7 +79,7 @@ def translate_data(t: 'LegacyTranslator') -> None:
         _translate_split(t, data, split)
 
 
-def _translate_split(t: 'LegacyTranslator', data: dict, split: str) -> None:
+def _translate_split(t: TranslationContext, data: dict, split: str) -> None:
     overrides = data.get(f'{split}_dataloader') or {}
     check_section_keys(f'data.{split}_dataloader', overrides, _LOADER_KEYS, t.where('data'))
     loader = f'{split}_dataloader'
@@ -149,7 +150,7 @@ def _in_test_mode(dataset: Any) -> Any:
     return dataset
 
 
-def _remove_loop(t: 'LegacyTranslator', split: str) -> None:
+def _remove_loop(t: TranslationContext, split: str) -> None:
     """A split without data has no loop: drop loop / evaluator settings inherited for it."""
     if split == 'train':
         return
@@ -159,7 +160,7 @@ def _remove_loop(t: 'LegacyTranslator', split: str) -> None:
             t.report.add('data', f'(no {key})', f'data has no {split} dataset: no {split} loop')
 
 
-def translate_pipelines(t: 'LegacyTranslator') -> None:
+def translate_pipelines(t: TranslationContext) -> None:
     """Normalize -> ``model.data_preprocessor``; Collect / ToTensor -> ``PackActionInputs``."""
     norms: List[Tuple[str, dict]] = []
     shapes: List[Tuple[str, str]] = []
@@ -281,7 +282,7 @@ def _require_same(kind: str, found: List[Tuple[str, Any]]) -> None:
             )
 
 
-def translate_evaluation(t: 'LegacyTranslator') -> None:
+def translate_evaluation(t: TranslationContext) -> None:
     """``evaluation`` -> val interval, evaluators and the best-checkpoint key."""
     evaluation = t.pop('evaluation')
     evaluators = {}
@@ -301,7 +302,7 @@ def translate_evaluation(t: 'LegacyTranslator') -> None:
         checkpoint.setdefault('type', 'CheckpointHook')
 
 
-def _evaluation(t: 'LegacyTranslator', evaluation: dict, evaluators: dict) -> None:
+def _evaluation(t: TranslationContext, evaluation: dict, evaluators: dict) -> None:
     if 'val_dataloader' not in t.cfg:
         t.drop('evaluation', 'no val dataset: no validation')
         return
@@ -313,7 +314,13 @@ def _evaluation(t: 'LegacyTranslator', evaluation: dict, evaluators: dict) -> No
         t.write('evaluation.start', 'train_cfg.val_begin', evaluation['start'])
     metrics = evaluation.get('metrics', 'top_k_accuracy')  # 0.x datasets' evaluate() default
     metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
-    options = evaluation.get('metric_options')
+    options = _metric_options(evaluation)
+    if 'topk' in evaluation:
+        t.report.add(
+            'evaluation.topk',
+            '{val,test}_evaluator.metric_options.top_k_accuracy.topk',
+            "0.x's deprecated spelling of metric_options",
+        )
     evaluator = dict(type='AccMetric', metric_list=metrics)
     if options:
         evaluator['metric_options'] = options
@@ -332,6 +339,24 @@ def _evaluation(t: 'LegacyTranslator', evaluation: dict, evaluators: dict) -> No
                 'default_hooks.checkpoint.rule',
                 evaluation.get('rule') or 'greater',
             )
+
+
+def _metric_options(evaluation: dict) -> Optional[dict]:
+    """``metric_options`` with the deprecated top-level ``topk`` folded in, as 0.x did.
+
+    0.x ``BaseDataset.evaluate`` took ``evaluation.topk`` (a deprecated keyword) over
+    ``metric_options.top_k_accuracy.topk``.
+    """
+    options = evaluation.get('metric_options')
+    if 'topk' not in evaluation:
+        return options
+    options = dict(options or {})
+    top_k = options.get('top_k_accuracy')
+    options['top_k_accuracy'] = {
+        **(top_k if isinstance(top_k, dict) else {}),
+        'topk': evaluation['topk'],
+    }
+    return options
 
 
 def _best_key(save_best: Optional[str], metrics: tuple, options: dict) -> Optional[str]:

@@ -8,18 +8,16 @@
   ``find_unused_parameters`` -> ``model_wrapper_cfg``.
 """
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from .checks import check_section_keys
 from .dialect import CHECKPOINT_CONFIG_KEYS, LOG_CONFIG_KEYS
 from .errors import ConfigError
 from .keypaths import MISSING
-
-if TYPE_CHECKING:
-    from .legacy import LegacyTranslator
+from .legacy_context import TranslationContext
 
 
-def translate_checkpoint_config(t: 'LegacyTranslator') -> None:
+def translate_checkpoint_config(t: TranslationContext) -> None:
     """``checkpoint_config`` -> ``default_hooks.checkpoint`` (updating an inherited hook)."""
     value = t.pop('checkpoint_config')
     if value is MISSING:
@@ -44,7 +42,7 @@ def translate_checkpoint_config(t: 'LegacyTranslator') -> None:
     t.write('checkpoint_config', 'default_hooks.checkpoint', hook, how='update')
 
 
-def translate_log_config(t: 'LegacyTranslator') -> None:
+def translate_log_config(t: TranslationContext) -> None:
     """``log_config`` -> ``default_hooks.logger`` and visualizer backends."""
     value = t.pop('log_config')
     if not isinstance(value, dict):
@@ -69,7 +67,7 @@ def translate_log_config(t: 'LegacyTranslator') -> None:
     t.cfg['visualizer'].setdefault('type', 'Visualizer')
 
 
-def translate_runtime(t: 'LegacyTranslator') -> None:
+def translate_runtime(t: TranslationContext) -> None:
     """Resume, environment and dropped keys."""
     if t.pop('workflow') is not MISSING:
         t.drop('workflow', 'validation runs in the val loop every train_cfg.val_interval')

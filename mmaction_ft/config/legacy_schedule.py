@@ -1,4 +1,8 @@
-"""MMAction2 0.x ``lr_config`` -> mmengine ``param_scheduler``, value for value.
+"""MMAction2 0.x training length and LR schedule -> mmengine ``train_cfg`` and ``param_scheduler``.
+
+``total_epochs`` or ``runner=dict(type='EpochBasedRunner', max_epochs=N)`` becomes an
+``EpochBasedTrainLoop``, ``runner=dict(type='IterBasedRunner', max_iters=N)`` an
+``IterBasedTrainLoop``. ``lr_config`` is translated value for value.
 
 0.x (mmcv ``LrUpdaterHook``) computes a *regular* LR from the epoch (or iteration) counted from
 the start of training and, during warmup, multiplies it by a warmup factor of the iteration. The
@@ -13,18 +17,21 @@ and for cosine annealing with ``min_lr=0``:
 - ``policy='poly', power=p, min_lr=m`` -> ``PolyLR(power=p, eta_min=m, end=max_epochs + 1)``.
 - ``warmup='linear' | 'constant', warmup_iters=N`` -> ``LinearLR`` / ``ConstantLR`` with
   ``end=N + 1`` (they reach the full LR at ``end - 1``, 0.x at ``N``).
-- ``warmup='exp'`` or ``warmup_by_epoch=True`` -> ``LegacyWarmupLR`` (:mod:`.legacy_warmup`).
+- ``warmup='exp'`` or ``warmup_by_epoch=True`` -> ``LegacyWarmupLR``
+  (:mod:`mmaction_ft.engine.legacy_warmup_lr`).
 
 ``by_epoch=False`` keeps a regular schedule per iteration; cosine annealing then spans all
 iterations via ``convert_to_iter_based``.
 """
 
-from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from .checks import check_section_keys
 from .errors import ConfigError
+from .keypaths import MISSING, get_path
+from .legacy_context import TrainLength, TranslationContext
 from .legacy_warmup import WARMUP_MODES
+from .legacy_warmup import __name__ as _WARMUP_MODULE
 
 _COMMON_ARGS = ('policy', 'by_epoch', 'warmup', 'warmup_iters', 'warmup_ratio', 'warmup_by_epoch')
 _POLICY_ARGS = {
@@ -36,17 +43,63 @@ _POLICY_ARGS = {
 }
 
 
-@dataclass(frozen=True)
-class TrainLength:
-    """How long training runs, as the translated ``train_cfg`` says.
+def translate_train_loop(t: TranslationContext) -> None:
+    """``total_epochs`` / ``runner`` -> ``train_cfg`` (an epoch- or iteration-based loop)."""
+    total = t.pop('total_epochs')
+    runner = t.pop('runner')
+    if isinstance(runner, dict):
+        where = t.where('runner')
+        check_section_keys('runner', runner, ('type', 'max_epochs', 'max_iters'), where)
+        kind = runner.get('type', 'EpochBasedRunner')
+        if kind == 'IterBasedRunner':
+            if total is not MISSING:
+                raise ConfigError(f'total_epochs and runner=IterBasedRunner contradict{where}')
+            if 'max_iters' not in runner:
+                raise ConfigError(f'runner=IterBasedRunner needs runner.max_iters{where}')
+            t.write('runner.type', 'train_cfg.type', 'IterBasedTrainLoop')
+            t.write('runner.max_iters', 'train_cfg.max_iters', runner['max_iters'])
+            _clean_loop(t, 'max_epochs')
+            return
+        if kind != 'EpochBasedRunner':
+            raise ConfigError(
+                f"runner.type={kind!r}: use 'EpochBasedRunner' or 'IterBasedRunner'{where}"
+            )
+        epochs = runner.get('max_epochs', total if total is not MISSING else None)
+        if total not in (MISSING, epochs):
+            raise ConfigError(
+                f'total_epochs={total} and runner.max_epochs={epochs} disagree{where}'
+            )
+        old = 'runner.max_epochs'
+    elif total is not MISSING:
+        epochs, old = total, 'total_epochs'
+    else:
+        return
+    t.write(old, 'train_cfg.type', 'EpochBasedTrainLoop')
+    if epochs is not None:
+        t.write(old, 'train_cfg.max_epochs', epochs, clash=['train_cfg.max_epochs'])
+    _clean_loop(t, 'max_iters')
 
-    Args:
-        by_epoch: ``True`` for ``EpochBasedTrainLoop``, ``False`` for ``IterBasedTrainLoop``.
-        length: ``max_epochs`` (or ``max_iters``), ``None`` if the config does not say.
-    """
 
-    by_epoch: bool
-    length: Optional[int]
+def _clean_loop(t: TranslationContext, other_length: str) -> None:
+    loop = t.cfg.get('train_cfg')
+    if isinstance(loop, dict):
+        loop.pop('by_epoch', None)  # superseded by the explicit loop type
+        loop.pop(other_length, None)
+
+
+def translate_lr_schedule(t: TranslationContext) -> None:
+    """``lr_config`` -> ``param_scheduler`` (needs the translated train loop and optimizer)."""
+    lr_config = t.pop('lr_config')
+    if lr_config is MISSING:
+        return
+    if lr_config is None:
+        t.write('lr_config', 'param_scheduler', [], detail='no LR hook: constant LR')
+        return
+    base_lr = get_path(t.cfg, 'optim_wrapper.optimizer.lr', None)
+    schedulers, notes = translate_lr_config(lr_config, t.train_length(), base_lr)
+    t.write('lr_config', 'param_scheduler', schedulers, detail='; '.join(notes))
+    if any(s['type'] == 'LegacyWarmupLR' for s in schedulers):
+        t.imports.append(_WARMUP_MODULE)  # registers LegacyWarmupLR
 
 
 def translate_lr_config(

@@ -1,8 +1,11 @@
 """One entry point for every tool: read a config, apply overrides, translate 0.x keys, check."""
 
 import contextlib
+import inspect
+import warnings
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+import mmengine
 from mmengine.config import Config
 
 from mmaction_ft.registry import SCOPE
@@ -14,6 +17,12 @@ from .sources import ConfigSources
 
 # MMAction2 1.x configs register their parts under this scope; ours has the same names.
 MMACTION2_SCOPE = 'mmaction'
+
+# The one private mmengine API this package relies on (see _dicts_override_none): a pre-pass
+# cannot do the same, since mmengine parses and merges the bases inside Config.fromfile.
+# requirements.txt pins mmengine<0.11, the range it is tested with, and
+# tests/config/test_private_merge_api.py checks this signature on the installed version.
+MERGE_PARAMETERS = ('a', 'b', 'allow_list_keys')
 
 
 def load_config(
@@ -60,10 +69,32 @@ def load_config(
     return Config(translated, filename=path), report
 
 
+def private_merge() -> Optional[staticmethod]:
+    """mmengine's ``Config._merge_a_into_b`` if it still has the signature this module patches.
+
+    Returns ``None`` (after a warning) on an mmengine release that changed it: configs then load
+    with mmengine's own merge, which refuses a dict over a base's ``None``.
+    """
+    method = Config.__dict__.get('_merge_a_into_b')
+    if isinstance(method, staticmethod):
+        parameters = tuple(inspect.signature(method.__func__).parameters)
+        if parameters == MERGE_PARAMETERS:
+            return method
+    warnings.warn(
+        f'mmengine {mmengine.__version__} changed Config._merge_a_into_b (mmaction_ft is tested '
+        'with mmengine>=0.10.4,<0.11): a dict in a child config over None in a base is refused',
+        stacklevel=3,
+    )
+    return None
+
+
 @contextlib.contextmanager
 def _dicts_override_none(relaxed: List[str]) -> Iterator[None]:
     """Let mmengine merge a child's dict over a base's ``None``; record the keys in ``relaxed``."""
-    original = Config.__dict__['_merge_a_into_b']
+    original = private_merge()
+    if original is None:
+        yield
+        return
     merge = original.__func__
 
     def tolerant_merge(a: dict, b: dict, allow_list_keys: bool = False) -> dict:

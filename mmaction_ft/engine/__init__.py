@@ -1,7 +1,7 @@
 """Training machinery: checkpoint loading, the runner, hooks, distributed helpers.
 
-Importing this package registers its runners, hooks, model wrappers and optimizer wrapper
-constructors.
+Importing this package registers its runners, hooks, model wrappers, optimizer wrapper
+constructors and parameter schedulers.
 """
 
 from . import distributed, hooks  # noqa: F401  (register their classes)
@@ -16,6 +16,7 @@ from .checkpoint import (
     torchvision_url,
 )
 from .layer_decay_optim_wrapper_constructor import LearningRateDecayOptimizerConstructor
+from .legacy_warmup_lr import LegacyWarmupLR
 from .runner import ActionRunner
 from .swin_optim_wrapper_constructor import SwinOptimWrapperConstructor
 from .tsm_optim_wrapper_constructor import TSMOptimWrapperConstructor
@@ -34,6 +35,7 @@ __all__ = [
     'CheckpointMismatchError',
     'ChecksumMismatchError',
     'LearningRateDecayOptimizerConstructor',
+    'LegacyWarmupLR',
     'LoadReport',
     'SwinOptimWrapperConstructor',
     'TSMOptimWrapperConstructor',

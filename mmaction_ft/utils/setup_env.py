@@ -3,16 +3,21 @@
 import datetime
 
 from mmengine import DefaultScope
+from mmengine.registry import Registry
+
+from mmaction_ft import registry
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
     """Import every module that registers a component and, optionally, make ``mmaction_ft`` the
-    default registry scope (configs say ``default_scope = 'mmaction_ft'`` for the same effect)."""
-    import mmaction_ft.config  # noqa: F401  (LegacyWarmupLR)
-    import mmaction_ft.datasets  # noqa: F401
-    import mmaction_ft.engine  # noqa: F401
-    import mmaction_ft.evaluation  # noqa: F401
-    import mmaction_ft.models  # noqa: F401
+    default registry scope (configs say ``default_scope = 'mmaction_ft'`` for the same effect).
+
+    The modules are the ``locations`` each registry of :mod:`mmaction_ft.registry` declares, so
+    this helper (low in the package's layers) names none of the packages above it.
+    """
+    for value in vars(registry).values():
+        if isinstance(value, Registry) and value.scope == registry.SCOPE:
+            value.import_from_location()
 
     if not init_default_scope:
         return

@@ -28,10 +28,10 @@ from mmaction_ft.apis.inference import build_inference_pipeline
 from mmaction_ft.apis.timeline import sliding_windows
 from mmaction_ft.config import load_config
 from mmaction_ft.datasets.transforms.decoding import DecodeError
+from mmaction_ft.datasets.video_io import import_decord
+from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.engine import CheckpointMismatchError
 from mmaction_ft.registry import MODELS
-from mmaction_ft.utils.decord_loader import import_decord
-from mmaction_ft.utils.demo_data import make_demo_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs/demo/tsn_r18_demo_pretrain.py')

@@ -31,9 +31,9 @@ from legacy_cfg_fixtures import (
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
+from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.registry import MODELS
 from mmaction_ft.utils import register_all_modules
-from mmaction_ft.utils.demo_data import make_demo_dataset
 
 pytestmark = pytest.mark.slow
 

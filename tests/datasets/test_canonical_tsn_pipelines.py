@@ -8,8 +8,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 
+from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.utils import register_all_modules
-from mmaction_ft.utils.demo_data import make_demo_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 UCF101_BASE = REPO / 'configs/_base_/datasets/ucf101_rawframes_tsn.py'

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mmaction_ft.utils.demo_data import make_demo_dataset
+from mmaction_ft.demo.data import make_demo_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -14,8 +14,8 @@ from conftest import REPO, run_tool
 from mmengine.registry import DefaultScope
 
 from mmaction_ft.config import load_config
+from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.registry import MODELS
-from mmaction_ft.utils.demo_data import make_demo_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import REPO, run_tool
 
-from mmaction_ft.utils.decord_loader import import_decord
+from mmaction_ft.datasets.video_io import import_decord
 
 pytestmark = pytest.mark.slow
 

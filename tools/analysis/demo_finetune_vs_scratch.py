@@ -11,7 +11,7 @@ seed on 2 CPU cores (plus the source model once).
 import argparse
 import statistics
 
-from mmaction_ft.apis.demo import demo_num_classes, run_demo
+from mmaction_ft.demo.finetune import demo_num_classes, run_demo
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Example::
 
 import argparse
 
-from mmaction_ft.utils.demo_data import CLASS_DESCRIPTIONS, CLASS_SETS, make_demo_dataset
+from mmaction_ft.demo.data import CLASS_DESCRIPTIONS, CLASS_SETS, make_demo_dataset
 
 
 def parse_args() -> argparse.Namespace:

@@ -23,13 +23,14 @@ training run. Issue kinds (``error`` lines are dropped from a cleaned list):
     empty_class            warning  a class has no usable sample (line 0: whole dataset)
 """
 
-import multiprocessing
+import io
 import os
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from ..video_io import DecodeError, open_video
 from .frame_extraction import short_error
 
 ERROR = 'error'
@@ -146,32 +147,22 @@ def check_video(path: str, decode: str = 'full') -> List[Tuple[str, str, str]]:
         return [('missing', f'video {path} not found', ERROR)]
     if osp.getsize(path) == 0:
         return [('empty_file', f'{path} has 0 bytes', ERROR)]
-    from mmaction_ft.utils.decord_loader import import_decord
-
-    decord = import_decord()
-
-    decord.logging.set_level(decord.logging.QUIET)
     try:
-        reader = decord.VideoReader(path, num_threads=1)
-        header = len(reader)
-    except Exception as exc:
-        return [('undecodable', f'{path} cannot be opened ({short_error(exc)})', ERROR)]
-    if header == 0:
-        return [('undecodable', f'{path} has no video frames', ERROR)]
+        reader = open_video(path, 'decord')
+    except DecodeError as exc:
+        return [('undecodable', f'{path} cannot be opened ({_reason(exc)})', ERROR)]
+    header = len(reader)
     if decode == 'header':
         return []
     decoded = 0
     try:
-        while True:
-            reader.next()
+        for _ in reader.iter_frames():
             decoded += 1
-    except StopIteration:
-        pass
-    except Exception as exc:
+    except DecodeError as exc:
         return [
             (
                 'decode_error',
-                f'{path}: decoding stops after {decoded} of {header} frames ({short_error(exc)})',
+                f'{path}: decoding stops after {decoded} of {header} frames ({_reason(exc)})',
                 ERROR,
             )
         ]
@@ -180,6 +171,11 @@ def check_video(path: str, decode: str = 'full') -> List[Tuple[str, str, str]]:
         message = f'{path}: header says {header} frames, {decoded} decode'
         return [('frame_count_mismatch', message, severity)]
     return []
+
+
+def _reason(exc: DecodeError) -> str:
+    """The decoder's own error (the DecodeError around it repeats the path)."""
+    return short_error(exc.__cause__ or exc)
 
 
 def _check_task(task: tuple) -> Tuple[int, List[Tuple[str, str, str]]]:
@@ -353,32 +349,22 @@ def check_dataset(
 
 def _run_file_checks(tasks: list, workers: int, progress: bool) -> List[Issue]:
     """Run the per-entry file checks, in a process pool when ``workers > 1``."""
-    bar = None
-    if progress and tasks:
-        from mmengine.utils import ProgressBar
+    from mmengine.utils import track_parallel_progress, track_progress
 
-        bar = ProgressBar(len(tasks))
-    pool = (
-        multiprocessing.Pool(min(workers, len(tasks))) if workers > 1 and len(tasks) > 1 else None
-    )
-    results = (
-        pool.imap_unordered(_check_task, tasks, chunksize=4) if pool else map(_check_task, tasks)
-    )
-    issues = []
-    try:
-        for line_no, problems in results:
-            issues += [
-                Issue(line_no, kind, message, severity) for kind, message, severity in problems
-            ]
-            if bar is not None:
-                bar.update()
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-    if bar is not None:
-        bar.file.write('\n')
-    return issues
+    # The checks report problems as values, so any exception here is a bug and propagates.
+    silent = dict(file=io.StringIO()) if not progress else {}
+    if workers > 1 and len(tasks) > 1:
+        nproc = min(workers, len(tasks))
+        results = track_parallel_progress(_check_task, tasks, nproc, chunksize=4, **silent)
+    elif progress and tasks:
+        results = track_progress(_check_task, tasks)
+    else:
+        results = [_check_task(task) for task in tasks]
+    return [
+        Issue(line_no, kind, message, severity)
+        for line_no, problems in results
+        for kind, message, severity in problems
+    ]
 
 
 def dataset_settings_from_config(config: str, split: str = 'train') -> dict:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from ..video_io import open_video
 from .frame_extraction import FRAME_COUNTS_FILE, VIDEO_EXTS, count_frames, read_frame_counts
 from .official_annotations import (
     Sample,
@@ -91,11 +92,8 @@ class FrameCounter:
 
 def probe_fps(video_path: str) -> float:
     """Average frame rate from the video header (decord)."""
-    from mmaction_ft.utils.decord_loader import import_decord
-
-    decord = import_decord()
-
-    return float(decord.VideoReader(video_path, num_threads=1).get_avg_fps())
+    with open_video(video_path, 'decord') as reader:
+        return reader.fps
 
 
 def find_video(videos_root: str, sample: Sample) -> Optional[str]:

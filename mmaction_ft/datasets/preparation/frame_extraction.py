@@ -18,14 +18,15 @@ import os.path as osp
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
+import mmcv
+
+from ..video_io import BACKENDS, check_video_file, iter_video_frames
 
 VIDEO_EXTS = ('.avi', '.mp4', '.webm', '.mkv', '.mov', '.flv', '.mpg', '.mpeg', '.m4v')
 FRAME_COUNTS_FILE = 'frame_counts.txt'
-BACKENDS = ('decord', 'pyav', 'opencv')
 
 
 def template_regex(filename_tmpl: str) -> re.Pattern:
@@ -100,60 +101,6 @@ def find_videos(src_dir: str, exts: Sequence[str] = VIDEO_EXTS) -> List[str]:
     return sorted(videos)
 
 
-def unpad_decord_frame(frame: np.ndarray) -> np.ndarray:
-    """Undo the row padding decord2 (3.4) leaves in frames of some widths.
-
-    For widths such as 16, 24, 32, 48 and 96 decord returns each row padded to a multiple of
-    64 pixels, shaped ``(H, W, 3 * padded_W / W)``; its ``get_batch`` fails outright there.
-    """
-    height, width, channels = frame.shape
-    if channels == 3:
-        return frame
-    return frame.reshape(height, -1, 3)[:, :width]
-
-
-def iter_video_frames(video_path: str, backend: str = 'decord') -> Iterator[np.ndarray]:
-    """Decode a video sequentially, yielding every frame as an ``HxWx3`` uint8 RGB array.
-
-    Args:
-        video_path: The video file.
-        backend: ``'decord'``, ``'pyav'`` or ``'opencv'``.
-    """
-    if backend == 'decord':
-        from mmaction_ft.utils.decord_loader import import_decord
-
-        decord = import_decord()
-
-        decord.logging.set_level(decord.logging.QUIET)
-        reader = decord.VideoReader(video_path, num_threads=1)
-        while True:
-            try:
-                frame = reader.next().asnumpy()
-            except StopIteration:
-                return
-            yield unpad_decord_frame(frame)
-    elif backend == 'pyav':
-        import av
-
-        with av.open(video_path) as container:
-            for frame in container.decode(video=0):
-                yield frame.to_ndarray(format='rgb24')
-    elif backend == 'opencv':
-        capture = cv2.VideoCapture(video_path)
-        if not capture.isOpened():
-            raise RuntimeError(f'OpenCV cannot open {video_path}')
-        try:
-            while True:
-                ok, frame = capture.read()
-                if not ok:
-                    return
-                yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        finally:
-            capture.release()
-    else:
-        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
-
-
 def output_size(
     height: int,
     width: int,
@@ -218,13 +165,13 @@ def extract_video_frames(
         size: Resize to this fixed ``(width, height)`` instead.
         quality: JPEG quality, 0-100.
         filename_tmpl: File name template with one integer field.
-        backend: Decoder, one of ``'decord'``, ``'pyav'``, ``'opencv'``.
+        backend: Decoder, one of ``'decord'``, ``'pyav'``, ``'opencv'`` (see
+            :mod:`~mmaction_ft.datasets.video_io`).
 
     Returns:
         The number of frames written.
     """
-    if osp.getsize(video_path) == 0:
-        raise RuntimeError('empty file (0 bytes)')
+    check_video_file(video_path)
     os.makedirs(frame_dir, exist_ok=True)
     _remove_frames(frame_dir, filename_tmpl)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
@@ -237,7 +184,7 @@ def extract_video_frames(
             if (rgb.shape[1], rgb.shape[0]) != target:
                 rgb = cv2.resize(rgb, target, interpolation=cv2.INTER_LINEAR)
             path = osp.join(frame_dir, filename_tmpl.format(num_frames + 1))
-            if not cv2.imwrite(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params):
+            if not mmcv.imwrite(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), path, params):
                 raise OSError(f'cannot write {path}')
             num_frames += 1
         if num_frames == 0:

@@ -6,11 +6,9 @@ frames and drops the reader. Every error names the file it could not read.
 """
 
 import io
-import os
 import os.path as osp
 from typing import Any, Dict, List, Sequence
 
-import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -18,12 +16,10 @@ from mmengine.fileio import get as get_bytes
 
 from mmaction_ft.registry import TRANSFORMS
 
+from ..video_io import DecodeError, gather_frames, open_video
+
 IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
 IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
-
-
-class DecodeError(ValueError):
-    """A frame or video file exists but cannot be decoded; the message names the file."""
 
 
 def _check_option(owner: str, name: str, value: Any, allowed: Sequence) -> None:
@@ -42,18 +38,9 @@ def _read_file(path: str, io_backend: str, backend_kwargs: dict, what: str) -> b
     return get_bytes(path, backend_args=dict(backend=io_backend, **backend_kwargs))
 
 
-def _check_video_file(path: str) -> None:
-    """Fail early, naming the path, for the two commonest broken downloads."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'video not found: {osp.abspath(path)}')
-    if os.path.getsize(path) == 0:
-        raise DecodeError(f'video file is empty (0 bytes): {osp.abspath(path)}')
-
-
 def _video_source(path: str, io_backend: str, backend_kwargs: dict):
-    """What a video reader opens: the checked local path, or the file's bytes from a backend."""
+    """What a video reader opens: the local path, or the file's bytes from a backend."""
     if io_backend == 'disk':
-        _check_video_file(path)
         return path
     return io.BytesIO(_read_file(path, io_backend, backend_kwargs, 'video'))
 
@@ -71,17 +58,6 @@ def _frame_inds(results: dict) -> np.ndarray:
         frame_inds = frame_inds.reshape(-1)
         results['frame_inds'] = frame_inds
     return frame_inds
-
-
-def _gather(frame_inds: Sequence[int], frames: Dict[int, np.ndarray]) -> List[np.ndarray]:
-    """Frames in ``frame_inds`` order; repeated indices get their own copy, so an in-place
-    transform (a flip) on one entry cannot touch another."""
-    imgs, seen = [], set()
-    for idx in frame_inds:
-        idx = int(idx)
-        imgs.append(frames[idx].copy() if idx in seen else frames[idx])
-        seen.add(idx)
-    return imgs
 
 
 def _set_frames(results: dict, imgs: List[np.ndarray]) -> dict:
@@ -160,13 +136,36 @@ class RawFrameDecode(BaseTransform):
                 frames[idx] = np.stack([x, y], axis=-1)
             else:
                 raise ValueError(f'RawFrameDecode: modality must be RGB or Flow, got {modality!r}')
-        return _set_frames(results, _gather(frame_inds, frames))
+        return _set_frames(results, gather_frames(frame_inds, frames))
 
     def __repr__(self) -> str:
         return (
             f'{type(self).__name__}(io_backend={self.io_backend!r}, '
             f'decoding_backend={self.decoding_backend!r})'
         )
+
+
+def _open(backend: str, results: dict, io_backend: str, backend_kwargs: dict, **options):
+    """Open ``results['filename']`` with a :mod:`~mmaction_ft.datasets.video_io` reader and
+    set ``video_reader``, ``total_frames`` and ``avg_fps``."""
+    path = _video_path(results['filename'])
+    source = _video_source(path, io_backend, backend_kwargs)
+    reader = open_video(source, backend, name=osp.abspath(path), **options)
+    results['video_reader'] = reader
+    results['total_frames'] = len(reader)
+    results['avg_fps'] = reader.fps
+    return results
+
+
+def _decode(results: dict, mode: str = 'accurate') -> dict:
+    """Read the sampled frames from ``results['video_reader']``, then release the reader."""
+    reader = results['video_reader']
+    try:
+        imgs = reader.read_frames(_frame_inds(results), mode)
+    finally:
+        reader.close()
+        results['video_reader'] = None
+    return _set_frames(results, imgs)
 
 
 @TRANSFORMS.register_module()
@@ -179,7 +178,7 @@ class DecordInit(BaseTransform):
         - filename
 
     Added Keys:
-        - video_reader: a ``decord.VideoReader``
+        - video_reader: a :class:`~mmaction_ft.datasets.video_io.DecordReader`
         - total_frames
         - avg_fps
 
@@ -200,22 +199,7 @@ class DecordInit(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
-        from mmaction_ft.utils.decord_loader import import_decord
-
-        decord = import_decord()
-
-        path = _video_path(results['filename'])
-        source = _video_source(path, self.io_backend, self.kwargs)
-        try:
-            reader = decord.VideoReader(source, num_threads=self.num_threads)
-        except Exception as err:
-            raise DecodeError(f'decord cannot open video {osp.abspath(path)}: {err}') from err
-        if len(reader) == 0:
-            raise DecodeError(f'video has no frames: {osp.abspath(path)}')
-        results['video_reader'] = reader
-        results['total_frames'] = len(reader)
-        results['avg_fps'] = reader.get_avg_fps()
-        return results
+        return _open('decord', results, self.io_backend, self.kwargs, num_threads=self.num_threads)
 
     def __repr__(self) -> str:
         return (
@@ -227,10 +211,12 @@ class DecordInit(BaseTransform):
 class DecordDecode(BaseTransform):
     """Read the sampled frames from the decord reader opened by :class:`DecordInit`.
 
+    Frame widths that decord2 pads (16, 24, 32, 48, 96, 144 px ...) are decoded one frame at a
+    time and unpadded (see :mod:`~mmaction_ft.datasets.video_io`), so they give PyAV's frames.
+
     Required Keys:
         - video_reader
         - frame_inds
-        - filename (for error messages)
 
     Added Keys:
         - imgs: list of ``H x W x 3`` uint8 RGB arrays
@@ -252,31 +238,7 @@ class DecordDecode(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Decode ``imgs`` for ``frame_inds``."""
-        reader = results['video_reader']
-        frame_inds = _frame_inds(results)
-        try:
-            if self.mode == 'accurate':
-                imgs = list(reader.get_batch(frame_inds).asnumpy())
-            else:
-                reader.seek(0)
-                imgs = []
-                for idx in frame_inds:
-                    reader.seek(int(idx))
-                    imgs.append(reader.next().asnumpy())
-        except Exception as err:
-            name = osp.abspath(results.get('filename', '<unknown video>'))
-            raise DecodeError(
-                f'decord cannot decode frames {frame_inds.tolist()} of {name}: {err}'
-            ) from err
-        if imgs[0].ndim != 3 or imgs[0].shape[-1] != 3:
-            # Seen with decord2 on some tiny frame widths (16, 24, 32, 48, 96 px).
-            name = osp.abspath(results.get('filename', '<unknown video>'))
-            raise DecodeError(
-                f'decord returned frames of shape {imgs[0].shape} for {name}; '
-                'decode this video with PyAVDecode instead'
-            )
-        results['video_reader'] = None
-        return _set_frames(results, imgs)
+        return _decode(results, self.mode)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(mode={self.mode!r})'
@@ -293,7 +255,7 @@ class PyAVInit(BaseTransform):
         - filename
 
     Added Keys:
-        - video_reader: an ``av`` input container
+        - video_reader: a :class:`~mmaction_ft.datasets.video_io.PyAVReader`
         - total_frames
         - avg_fps
 
@@ -309,27 +271,7 @@ class PyAVInit(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
-        import av
-
-        path = _video_path(results['filename'])
-        source = _video_source(path, self.io_backend, self.kwargs)
-        try:
-            container = av.open(source)
-            if not container.streams.video:
-                raise DecodeError('the file holds no video stream')
-            stream = container.streams.video[0]
-            total_frames = stream.frames
-            if total_frames == 0:
-                total_frames = sum(1 for packet in container.demux(stream) if packet.size)
-                container.seek(0)
-        except Exception as err:
-            raise DecodeError(f'PyAV cannot open video {osp.abspath(path)}: {err}') from err
-        if total_frames == 0:
-            raise DecodeError(f'video has no frames: {osp.abspath(path)}')
-        results['video_reader'] = container
-        results['total_frames'] = total_frames
-        results['avg_fps'] = float(stream.average_rate) if stream.average_rate else None
-        return results
+        return _open('pyav', results, self.io_backend, self.kwargs)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(io_backend={self.io_backend!r})'
@@ -337,7 +279,7 @@ class PyAVInit(BaseTransform):
 
 @TRANSFORMS.register_module()
 class PyAVDecode(BaseTransform):
-    """Read the sampled frames from the PyAV container opened by :class:`PyAVInit`.
+    """Read the sampled frames from the PyAV reader opened by :class:`PyAVInit`.
 
     ``'accurate'`` decodes from the start up to the largest index and keeps the requested frames
     (the same frames decord returns). If the video turns out shorter than its header said, an
@@ -346,7 +288,6 @@ class PyAVDecode(BaseTransform):
     Required Keys:
         - video_reader
         - frame_inds
-        - filename (for error messages)
 
     Added Keys:
         - imgs: list of ``H x W x 3`` uint8 RGB arrays
@@ -367,64 +308,11 @@ class PyAVDecode(BaseTransform):
         self.multi_thread = multi_thread
         self.mode = mode
 
-    @staticmethod
-    def _decode_upto(container, wanted: set) -> tuple:
-        """Decode from the start; return the wanted frames and how many frames were decoded."""
-        frames, count, last = {}, 0, max(wanted)
-        for count, frame in enumerate(container.decode(video=0), start=1):
-            if count - 1 in wanted:
-                frames[count - 1] = frame.to_rgb().to_ndarray()
-            if count - 1 >= last:
-                break
-        return frames, count
-
-    def _accurate(self, container, frame_inds: np.ndarray) -> Dict[int, np.ndarray]:
-        wanted = {int(i) for i in frame_inds}
-        frames, decoded = self._decode_upto(container, wanted)
-        missing = wanted - frames.keys()
-        if missing and decoded:
-            container.seek(0)
-            wrapped = {i: i % decoded for i in missing}
-            extra, _ = self._decode_upto(container, set(wrapped.values()))
-            frames.update({i: extra[j] for i, j in wrapped.items()})
-        return frames
-
-    @staticmethod
-    def _efficient(container, frame_inds: np.ndarray) -> Dict[int, np.ndarray]:
-        stream = container.streams.video[0]
-        frames_per_pts = stream.average_rate * stream.time_base
-        frames, previous = {}, None
-        for idx in sorted({int(i) for i in frame_inds}):
-            container.seek(int(idx / frames_per_pts), backward=True, any_frame=False, stream=stream)
-            frame = next(container.decode(stream), None)
-            if frame is not None:
-                previous = frame.to_rgb().to_ndarray()
-            if previous is None:
-                raise DecodeError(f'no frame decodable at or before index {idx}')
-            frames[idx] = previous
-        return frames
-
     def transform(self, results: dict) -> dict:
         """Decode ``imgs`` for ``frame_inds`` and close the container."""
-        container = results['video_reader']
-        frame_inds = _frame_inds(results)
         if self.multi_thread:
-            container.streams.video[0].thread_type = 'AUTO'
-        try:
-            if self.mode == 'accurate':
-                frames = self._accurate(container, frame_inds)
-            else:
-                frames = self._efficient(container, frame_inds)
-            imgs = _gather(frame_inds, frames)
-        except Exception as err:
-            name = osp.abspath(results.get('filename', '<unknown video>'))
-            raise DecodeError(
-                f'PyAV cannot decode frames {frame_inds.tolist()} of {name}: {err}'
-            ) from err
-        finally:
-            container.close()
-            results['video_reader'] = None
-        return _set_frames(results, imgs)
+            results['video_reader'].multi_thread = True
+        return _decode(results, self.mode)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(multi_thread={self.multi_thread}, mode={self.mode!r})'
@@ -438,7 +326,9 @@ class OpenCVInit(BaseTransform):
         - filename
 
     Added Keys:
-        - video_reader: a ``cv2.VideoCapture``
+        - video_reader: an ``mmcv.VideoReader`` (a
+          :class:`~mmaction_ft.datasets.video_io.OpenCVReader`), as in MMAction2
+        - new_path: the path OpenCV reads (the file itself: only local files are read)
         - total_frames
         - avg_fps
 
@@ -451,17 +341,9 @@ class OpenCVInit(BaseTransform):
         self.io_backend = io_backend
 
     def transform(self, results: dict) -> dict:
-        """Open ``filename``; set ``video_reader``, ``total_frames`` and ``avg_fps``."""
-        path = _video_path(results['filename'])
-        _check_video_file(path)
-        capture = cv2.VideoCapture(path)
-        total_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
-        if total_frames <= 0:
-            capture.release()
-            raise DecodeError(f'OpenCV cannot open video {osp.abspath(path)} (or it has no frames)')
-        results['video_reader'] = capture
-        results['total_frames'] = total_frames
-        results['avg_fps'] = capture.get(cv2.CAP_PROP_FPS)
+        """Open ``filename``; set ``video_reader``, ``new_path``, ``total_frames``, ``avg_fps``."""
+        results = _open('opencv', results, self.io_backend, {})
+        results['new_path'] = _video_path(results['filename'])
         return results
 
     def __repr__(self) -> str:
@@ -470,7 +352,7 @@ class OpenCVInit(BaseTransform):
 
 @TRANSFORMS.register_module()
 class OpenCVDecode(BaseTransform):
-    """Read the sampled frames from the ``cv2.VideoCapture`` opened by :class:`OpenCVInit`.
+    """Read the sampled frames from the OpenCV reader opened by :class:`OpenCVInit`.
 
     Frames are read in increasing order, seeking only when an index is not the next frame. OpenCV
     sometimes cannot read the last frames its header counts; such an index falls back to the
@@ -479,7 +361,6 @@ class OpenCVDecode(BaseTransform):
     Required Keys:
         - video_reader
         - frame_inds
-        - filename (for error messages)
 
     Added Keys:
         - imgs: list of ``H x W x 3`` uint8 RGB arrays
@@ -490,35 +371,9 @@ class OpenCVDecode(BaseTransform):
         - video_reader: set to ``None`` (the capture is released)
     """
 
-    @staticmethod
-    def _read(capture, idx: int, position: int) -> tuple:
-        """Frame ``idx`` (or the closest earlier readable one) and the new read position."""
-        while idx >= 0:
-            if idx != position:
-                capture.set(cv2.CAP_PROP_POS_FRAMES, idx)
-            ok, frame = capture.read()
-            if ok:
-                return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), idx + 1
-            idx, position = idx - 1, -1
-        return None, -1
-
     def transform(self, results: dict) -> dict:
         """Decode ``imgs`` for ``frame_inds`` and release the capture."""
-        capture = results['video_reader']
-        frame_inds = _frame_inds(results)
-        frames: Dict[int, np.ndarray] = {}
-        position = 0
-        try:
-            for idx in sorted({int(i) for i in frame_inds}):
-                frame, position = self._read(capture, idx, position)
-                if frame is None:
-                    name = osp.abspath(results.get('filename', '<unknown video>'))
-                    raise DecodeError(f'OpenCV cannot decode frame {idx} of {name}')
-                frames[idx] = frame
-        finally:
-            capture.release()
-            results['video_reader'] = None
-        return _set_frames(results, _gather(frame_inds, frames))
+        return _decode(results)
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}()'
@@ -561,7 +416,7 @@ class ArrayDecode(BaseTransform):
             )
         picked = array[unique]  # [len(unique), H, W, C]; one read per distinct frame
         frames = {int(i): np.asarray(picked[j]) for j, i in enumerate(unique)}
-        return _set_frames(results, _gather(frame_inds, frames))
+        return _set_frames(results, gather_frames(frame_inds, frames))
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}()'

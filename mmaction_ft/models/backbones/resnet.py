@@ -215,6 +215,11 @@ class ResNet(BaseModule):
             raise ValueError(
                 f'ResNet frozen_stages must be -1 to {num_stages}, got {frozen_stages}'
             )
+        if pretrained is not None and not isinstance(pretrained, str):
+            raise TypeError(
+                "ResNet pretrained must be a path, URL or 'torchvision://NAME' string, or None "
+                f'for no pretrained weights; got {pretrained!r} ({type(pretrained).__name__})'
+            )
         self.depth = depth
         self.pretrained = pretrained
         self.torchvision_pretrain = torchvision_pretrain

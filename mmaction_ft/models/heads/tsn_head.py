@@ -47,7 +47,7 @@ class TSNHead(BaseHead):
         self.dropout_ratio = dropout_ratio
         self.init_std = init_std
         self.consensus = MODELS.build(consensus)
-        self.avg_pool = nn.AdaptiveAvgPool2d(1) if spatial_type == 'avg' else None
+        self.avg_pool = nn.AdaptiveAvgPool2d((1, 1)) if spatial_type == 'avg' else None
         self.dropout = nn.Dropout(p=dropout_ratio) if dropout_ratio != 0 else None
         self.fc_cls = nn.Linear(in_channels, num_classes)
 

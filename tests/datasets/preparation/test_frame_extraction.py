@@ -18,8 +18,8 @@ from mmaction_ft.datasets.preparation.frame_extraction import (
     short_error,
     template_regex,
 )
-from mmaction_ft.utils.decord_loader import import_decord
-from mmaction_ft.utils.demo_data import make_demo_dataset
+from mmaction_ft.datasets.video_io import import_decord
+from mmaction_ft.demo.data import make_demo_dataset
 
 NUM_FRAMES = 10
 

@@ -221,6 +221,14 @@ def test_with_cp_gives_the_same_output_and_gradients():
     )
 
 
+@pytest.mark.parametrize('pretrained', [True, False, 0, 1.0, dict(path='x.pth')])
+def test_pretrained_that_is_not_a_string_is_a_type_error(pretrained):
+    # MMAction2's unit tests expect a TypeError for ResNet(50, pretrained=0); True used to fail
+    # later with an AttributeError, 0 used to be ignored.
+    with pytest.raises(TypeError, match=r'pretrained must be a path, URL .* or None'):
+        ResNet(18, pretrained=pretrained)
+
+
 def test_init_weights_without_pretrained_is_kaiming_and_unit_bn():
     model = ResNet(18)
     with torch.no_grad():

@@ -29,6 +29,14 @@ def test_forward_averages_views_before_fc_cls():
     assert torch.allclose(scores, head.fc_cls(pooled), atol=1e-6)
 
 
+def test_avg_pool_reports_a_2d_output_size():
+    # MMAction2's unit tests check head.avg_pool.output_size == (1, 1).
+    head = TSNHead(num_classes=5, in_channels=8)
+    assert isinstance(head.avg_pool, torch.nn.AdaptiveAvgPool2d)
+    assert head.avg_pool.output_size == (1, 1)
+    assert TSNHead(num_classes=5, in_channels=8, spatial_type=None).avg_pool is None
+
+
 def test_init_weights_normal_std_and_zero_bias():
     torch.manual_seed(0)
     head = TSNHead(num_classes=400, in_channels=2048, init_std=0.01)

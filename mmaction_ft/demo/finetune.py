@@ -18,7 +18,7 @@ from mmengine.config import Config
 
 from mmaction_ft.apis.run_setup import prepare_test_cfg, prepare_train_cfg, test_checkpoint
 from mmaction_ft.config import load_config
-from mmaction_ft.utils.demo_data import make_demo_dataset
+from mmaction_ft.demo.data import make_demo_dataset
 
 PRETRAIN_CONFIG = 'configs/demo/tsn_r18_demo_pretrain.py'
 FINETUNE_CONFIG = 'configs/demo/tsn_r18_demo_finetune.py'

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from mmaction_ft.apis.demo import best_checkpoint, export_model, format_summary, val_history
+from mmaction_ft.demo.finetune import best_checkpoint, export_model, format_summary, val_history
 
 
 def test_val_history_keeps_only_validation_records(tmp_path):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmaction_ft.utils.decord_loader import import_decord
-from mmaction_ft.utils.demo_data import (
+from mmaction_ft.datasets.video_io import import_decord
+from mmaction_ft.demo.data import (
     CLASS_DESCRIPTIONS,
     CLASS_SETS,
     MOTIONS,

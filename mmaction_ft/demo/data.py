@@ -37,7 +37,10 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import cv2
+import mmcv
 import numpy as np
+
+from mmaction_ft.datasets.video_io import open_video, write_video
 
 # Bump whenever the rendering changes: a dataset cached under another version is not reused.
 GENERATOR_VERSION = 1
@@ -315,37 +318,19 @@ def _cv_colour(rgb: np.ndarray) -> Tuple[int, int, int]:
     return tuple(int(round(v)) for v in rgb)
 
 
-def _write_video(path: str, frames: np.ndarray, fps: float) -> None:
-    height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (width, height))
-    if not writer.isOpened():
-        raise RuntimeError(f'OpenCV cannot write {path} (no FFMPEG/mp4v support in this build?)')
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
-
-
 def _check_decord(path: str) -> None:
-    """Warn when decord cannot batch-decode ``path`` (the decord2 wheel fails for some widths)."""
+    """Warn when decord2 pads the rows of ``path`` (then it decodes frame by frame, slowly)."""
     try:
-        # torch first: decord2 dlopens every pip CUDA library with RTLD_GLOBAL, libnvblas among
-        # them, whose BLAS symbols then crash CPU matmuls of a torch imported after it.
-        import torch  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from mmaction_ft.utils.decord_loader import import_decord
-
-        decord = import_decord()
-    except ImportError:
+        with open_video(path, 'decord') as reader:
+            pads_rows = reader.pads_rows
+    except ImportError:  # no decord: nothing to warn about
         return
-    try:
-        decord.VideoReader(path).get_batch([0])
-    except Exception as error:  # decord raises its own DECORDError
+    if pads_rows:
         warnings.warn(
-            f'decord cannot batch-decode {path} ({str(error).splitlines()[0][:120]}): seen with '
-            'frame widths 16, 24, 32, 48, 96 and 144; pick another --size (64, 112, 128 work) '
-            'or decode with PyAV / OpenCV or use rawframes',
+            f'decord cannot batch-decode {path}: decord2 pads the rows of frames this wide '
+            '(seen with widths 16, 24, 32, 48, 96 and 144), so mmaction_ft decodes them one '
+            'at a time; pick another --size (64, 112, 128 work) for speed, or decode with '
+            'PyAV / OpenCV or use rawframes',
             stacklevel=3,
         )
 
@@ -355,7 +340,9 @@ def _write_rawframes(frame_dir: str, frames: np.ndarray) -> None:
         shutil.rmtree(frame_dir)
     os.makedirs(frame_dir)
     for i, frame in enumerate(frames, start=1):
-        cv2.imwrite(osp.join(frame_dir, f'img_{i:05d}.jpg'), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        mmcv.imwrite(
+            cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), osp.join(frame_dir, f'img_{i:05d}.jpg')
+        )
 
 
 def split_indices(
@@ -550,7 +537,7 @@ def make_demo_dataset(
         if 'videos' in todo:
             os.makedirs(osp.join(out_dir, 'videos', class_name), exist_ok=True)
             video_path = osp.join(out_dir, 'videos', class_name, video + '.mp4')
-            _write_video(video_path, frames, fps)
+            write_video(video_path, frames, fps)
             if n == 0:
                 _check_decord(video_path)
         if 'rawframes' in todo:
