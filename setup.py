@@ -21,7 +21,9 @@ setup(
     packages=find_packages(include=['mmaction_ft', 'mmaction_ft.*']),
     install_requires=read_requirements(),
     extras_require={
-        'tests': ['pytest>=7', 'ruff>=0.4'],
+        # transformers (+ safetensors) writes the reference VideoMAE checkpoints of the hf://
+        # converter tests; mmaction_ft itself only needs safetensors to read such folders.
+        'tests': ['pytest>=7', 'ruff>=0.4', 'transformers', 'safetensors'],
         'tensorboard': ['tensorboard'],
         # tools/deployment/export.py --format onnx: torch's exporter + the runtime that checks it.
         'onnx': ['onnx', 'onnxscript', 'onnxruntime'],

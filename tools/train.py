@@ -5,8 +5,8 @@ import argparse
 from mmengine.config import DictAction
 
 from mmaction_ft.apis import check_annotation_files, prepare_train_cfg
+from mmaction_ft.apis.run_setup import build_runner
 from mmaction_ft.config import load_config
-from mmaction_ft.engine.runner import ActionRunner
 
 
 def parse_args() -> argparse.Namespace:
@@ -71,7 +71,7 @@ def main() -> None:
         launcher=args.launcher,
     )
     check_annotation_files(cfg, ['train', 'val'])
-    runner = ActionRunner.from_cfg(cfg)
+    runner = build_runner(cfg)  # ActionRunner, or ActionFlexibleRunner for a `strategy`
     report.log(runner.logger)
     runner.train()
 

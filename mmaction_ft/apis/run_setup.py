@@ -12,8 +12,8 @@ from typing import Iterable, Optional
 import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmengine.runner import find_latest_checkpoint
 
+from mmaction_ft.engine.checkpoint_files import find_resumable_checkpoint
 from mmaction_ft.engine.distributed import setup_distributed
 
 DATA_HELP = (
@@ -43,7 +43,8 @@ def prepare_train_cfg(
 
     Args:
         work_dir: Overrides ``cfg.work_dir``; without either, ``work_dirs/<config name>``.
-        resume: ``'auto'`` resumes from the latest checkpoint in the work dir (a new run from
+        resume: ``'auto'`` resumes from the latest checkpoint in the work dir (the newest
+            intact one, with a warning, when the latest is damaged or missing; a new run from
             ``load_from`` when there is none yet), a path from that checkpoint; ``None`` keeps
             the config's ``resume`` / ``load_from``.
         amp: Mixed precision (``AmpOptimWrapper``): float16 with loss scaling on a GPU,
@@ -56,7 +57,8 @@ def prepare_train_cfg(
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
 
     if resume == 'auto':
-        latest = find_latest_checkpoint(cfg.work_dir)
+        # last_checkpoint's file, or the newest intact one when it is damaged or missing.
+        latest = find_resumable_checkpoint(cfg.work_dir)
         if latest is None:
             # Nothing to continue: a new run, from the config's load_from (not silently from
             # the backbone's ImageNet weights, as a bare resume=True would).
@@ -104,6 +106,38 @@ def prepare_train_cfg(
 
     setup_distributed(cfg, launcher)
     return cfg
+
+
+# runner_type values that mean mmengine's FlexibleRunner (strategies such as FSDPStrategy).
+FLEXIBLE_RUNNER_TYPES = (
+    'FlexibleRunner',
+    'ActionFlexibleRunner',
+    'mmaction_ft.ActionFlexibleRunner',
+)
+
+
+def build_runner(cfg: Config):
+    """The runner ``tools/train.py`` trains with: :class:`ActionRunner`, or
+    :class:`ActionFlexibleRunner` when ``cfg.runner_type`` names mmengine's ``FlexibleRunner``
+    (a config with a ``strategy``, e.g. FSDP). Both load checkpoints the mmaction_ft way.
+    """
+    from mmaction_ft.engine.flexible_runner import ActionFlexibleRunner
+    from mmaction_ft.engine.runner import ActionRunner
+
+    runner_type = cfg.get('runner_type')
+    if runner_type in FLEXIBLE_RUNNER_TYPES:
+        return ActionFlexibleRunner.from_cfg(cfg)
+    if cfg.get('strategy') is not None:
+        raise ValueError(
+            f"`strategy` needs runner_type='FlexibleRunner' (got runner_type={runner_type!r}): "
+            "mmengine's Runner ignores strategies"
+        )
+    if runner_type not in (None, 'Runner', 'ActionRunner', 'mmaction_ft.ActionRunner'):
+        raise ValueError(
+            f'unknown runner_type {runner_type!r}: use ActionRunner (the default) or '
+            'FlexibleRunner (with a `strategy`)'
+        )
+    return ActionRunner.from_cfg(cfg)
 
 
 def prepare_test_cfg(

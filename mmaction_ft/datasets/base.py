@@ -62,6 +62,7 @@ class BaseActionDataset(BaseDataset):
     PREFIX_KEY: str = 'img'
     MODALITIES: Tuple[str, ...] = ('RGB', 'Flow')
     BAD_SAMPLE_OPTIONS: Tuple[str, ...] = ('error', 'skip')
+    _num_classes_source: Optional[str] = None  # where num_classes came from, if not the config
 
     def __init__(
         self,
@@ -170,7 +171,32 @@ class BaseActionDataset(BaseDataset):
                     self.ann_file, lineno, str(err), line, self.line_format()
                 ) from None
             data_list.append(info)
+        if not data_list:
+            # mmengine would fail later with "need at least one array to concatenate".
+            raise ValueError(
+                f'annotation list {self.ann_file} holds no samples (the file is empty or has '
+                'only blank lines)'
+            )
         return data_list
+
+    def check_labels(self, num_classes: int, source: str) -> None:
+        """Check every label against a class count the list itself does not give.
+
+        A dataset without ``num_classes`` or ``label_map`` cannot tell a label that is out of
+        range for the model; the runner calls this with the head's class count before training
+        (``ActionRunner.train``), so such a label fails here, naming the file and line, instead
+        of as an ``IndexError`` inside the loss. The list is parsed again for the line numbers.
+        Does nothing when the dataset already has a ``num_classes`` (checked while parsing).
+
+        Args:
+            num_classes: The class count, which the dataset keeps from now on.
+            source: Where it comes from, quoted in errors (``'model.cls_head.num_classes'``).
+        """
+        if self.num_classes is not None:
+            return
+        self.num_classes = num_classes
+        self._num_classes_source = source
+        self.load_data_list()
 
     def parse_labels(self, tokens: Sequence[str]) -> Label:
         """Labels of one line: an int (``-1`` when absent) or, multi-label, a list of ints."""
@@ -198,7 +224,8 @@ class BaseActionDataset(BaseDataset):
             for value in label:  # type: ignore[union-attr]
                 self._check_label_value(value, allow_unlabelled=False)
         else:
-            self._check_label_value(label, allow_unlabelled=True)  # type: ignore[arg-type]
+            # -1 marks an unlabelled line of a test list; a training list must label every line.
+            self._check_label_value(label, allow_unlabelled=self.test_mode)  # type: ignore[arg-type]
 
     def _check_label_value(self, value: int, allow_unlabelled: bool) -> None:
         if value == -1 and allow_unlabelled:
@@ -206,8 +233,10 @@ class BaseActionDataset(BaseDataset):
         if value < 0:
             raise LineFormatError(f'labels are 0-based class indices, got {value}')
         if self.num_classes is not None and value >= self.num_classes:
+            source = self._num_classes_source
             raise LineFormatError(
-                f'label {value} is out of range for num_classes={self.num_classes} '
+                f'label {value} is out of range for num_classes={self.num_classes}'
+                f'{f" (from {source})" if source else ""} '
                 f'(valid labels are 0..{self.num_classes - 1})'
             )
 

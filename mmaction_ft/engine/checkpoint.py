@@ -1,9 +1,10 @@
 """Reading checkpoint files: where they come from, the download cache, and safe unpickling.
 
-A source is a local path, an ``http(s)://`` URL or ``torchvision://NAME``. URLs are downloaded
-once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared with torchvision and
-mmengine) and, when the file name carries a hash suffix (``..._20200614-e508be42.pth``), checked
-against the sha256 of the downloaded bytes.
+A source is a local path, an ``http(s)://`` URL, ``torchvision://NAME`` or ``hf://FOLDER``
+(a local Hugging Face folder); the last two are converted to mmaction_ft's keys on reading.
+URLs are downloaded once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared
+with torchvision and mmengine) and, when the file name carries a hash suffix
+(``..._20200614-e508be42.pth``), checked against the sha256 of the downloaded bytes.
 
 Files are unpickled with ``torch.load(weights_only=True)``: only tensors, plain containers and the
 few metadata types that mmengine training checkpoints carry (listed in ``_trusted_globals``) can be
@@ -24,7 +25,7 @@ import tempfile
 import urllib.parse
 import urllib.request
 from collections import OrderedDict
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -37,7 +38,9 @@ __all__ = [
     'expected_hash_prefix',
     'get_state_dict',
     'load_checkpoint_file',
+    'register_source_converter',
     'torchvision_url',
+    'torchvision_weights',
 ]
 
 # ``-<hex>.`` right before the extension of the file name: the first hex digits of the file's
@@ -51,6 +54,11 @@ _OPT_IN = (
 )
 
 MapLocation = Union[str, torch.device, Callable, dict, None]
+# A local folder (or weights file) in Hugging Face transformers' layout; nothing is downloaded.
+HF_SCHEME = 'hf://'
+TORCHVISION_SCHEME = 'torchvision://'
+# scheme -> converter, filled by mmaction_ft.models.converters (register_source_converter).
+_SOURCE_CONVERTERS: Dict[str, Callable] = {}
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -142,6 +150,28 @@ def _offending_global(message: str) -> Optional[str]:
 
 
 def _torch_load(path: str, map_location: MapLocation, weights_only: bool) -> Any:
+    try:
+        return _torch_load_file(path, map_location, weights_only)
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as err:
+        # torch's zip errors ("failed finding central directory", "Invalid argument") do not
+        # name the file.
+        from .checkpoint_files import checkpoint_damage
+
+        if isinstance(err, (UnsafeCheckpointError, FileNotFoundError, PermissionError)) or (
+            path in str(err)
+        ):
+            raise  # already names the file
+        damage = checkpoint_damage(path)
+        if damage is None:
+            raise
+        error = pickle.UnpicklingError if isinstance(err, pickle.UnpicklingError) else RuntimeError
+        raise error(
+            f'cannot read checkpoint file {path}: it is damaged, {damage} '
+            f'({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""})'
+        ) from None
+
+
+def _torch_load_file(path: str, map_location: MapLocation, weights_only: bool) -> Any:
     if not weights_only:
         return torch.load(path, map_location=map_location, weights_only=False)
     try:
@@ -171,15 +201,23 @@ def default_cache_dir() -> str:
     return osp.join(torch.hub.get_dir(), 'checkpoints')
 
 
-def torchvision_url(name: str) -> str:
-    """URL of torchvision's ImageNet weights for ``name`` (the ``IMAGENET1K_V1`` entry).
+def torchvision_weights(name: str):
+    """torchvision's weights entry (a ``WeightsEnum`` member) for ``name``.
 
     Args:
-        name: A torchvision model name such as ``'resnet50'``, optionally with the weights entry
-            (``'resnet50.imagenet1k_v2'``), as after ``torchvision://``.
+        name: What follows ``torchvision://``: a model name (``'resnet50'``, ``'r3d_18'``),
+            optionally with the entry (``'resnet50.imagenet1k_v2'``), or the entry's own name
+            (``'R3D_18_Weights.KINETICS400_V1'``). Without an entry, ImageNet models get
+            ``IMAGENET1K_V1`` (what mmengine's ``torchvision://`` loads) and the others their
+            ``DEFAULT`` (Kinetics-400 for the video models).
     """
     import torchvision
 
+    if '_Weights.' in name:
+        try:
+            return torchvision.models.get_weight(name)
+        except (KeyError, ValueError, AttributeError) as err:
+            raise ValueError(f'torchvision://{name}: torchvision has no weights {name!r}') from err
     model_name, _, entry = name.partition('.')
     try:
         weights = torchvision.models.get_model_weights(model_name)
@@ -187,13 +225,23 @@ def torchvision_url(name: str) -> str:
         raise ValueError(
             f'torchvision://{name}: torchvision has no model named {model_name!r}'
         ) from err
-    entry = (entry or 'IMAGENET1K_V1').upper()
+    if not entry:
+        return (
+            weights['IMAGENET1K_V1'] if 'IMAGENET1K_V1' in weights.__members__ else weights.DEFAULT
+        )
+    entry = entry.upper()
     if entry not in weights.__members__:
         raise ValueError(
             f'torchvision://{name}: {weights.__name__} has no entry {entry!r} '
             f'(available: {", ".join(weights.__members__)})'
         )
-    return weights[entry].url
+    return weights[entry]
+
+
+def torchvision_url(name: str) -> str:
+    """URL of the torchvision weights ``name`` names (see :func:`torchvision_weights`); the
+    file name carries its hash (``r3d_18-b3b3357e.pth``), checked on download."""
+    return torchvision_weights(name).url
 
 
 def expected_hash_prefix(filename: str) -> Optional[str]:
@@ -285,8 +333,8 @@ def _local_path(source: str, cache_dir: Optional[str]) -> str:
         return download_checkpoint(source, cache_dir)
     if '://' in source:
         raise ValueError(
-            f'unsupported checkpoint source {source!r}: use a local path, an http(s):// URL or '
-            'torchvision://NAME'
+            f'unsupported checkpoint source {source!r}: use a local path, an http(s):// URL, '
+            'torchvision://NAME or hf://LOCAL_FOLDER'
         )
     path = osp.expanduser(source)
     if not osp.isfile(path):
@@ -300,11 +348,20 @@ def load_checkpoint_file(
     weights_only: bool = True,
     cache_dir: Optional[str] = None,
 ) -> dict:
-    """Read a checkpoint from a local path, an ``http(s)://`` URL or ``torchvision://NAME``.
+    """Read a checkpoint from a local path, an ``http(s)://`` URL, ``torchvision://NAME`` or
+    ``hf://FOLDER``.
+
+    Files from elsewhere come back as mmaction_ft checkpoints (``state_dict`` in a recognizer's
+    keys, ``meta`` with the class names and ``converted_from``), converted by a pure function
+    per source: torchvision's video models (``torchvision://r3d_18``; torchvision's image
+    weights stay as they are, for inflation) and Hugging Face ``VideoMAEForVideoClassification``
+    folders
+    (``hf://path/to/folder``, local only). The converters are registered by
+    ``mmaction_ft.models.converters`` (:func:`register_source_converter`).
 
     Args:
         source: Where the checkpoint is.
-        map_location: Passed to ``torch.load``.
+        map_location: Passed to ``torch.load`` (and where safetensors files are put).
         weights_only: Refuse pickled objects other than tensors, containers and the mmengine
             metadata types in ``_trusted_globals``. Set False only for files you trust.
         cache_dir: Download cache for URLs; defaults to ``$TORCH_HOME/hub/checkpoints``.
@@ -318,8 +375,45 @@ def load_checkpoint_file(
         UnsafeCheckpointError: The file needs arbitrary unpickling and ``weights_only`` is True.
         ChecksumMismatchError: A downloaded file does not match the hash in its name.
     """
+    if source.startswith(HF_SCHEME):
+        reader = _source_converter(HF_SCHEME)
+        return reader(source[len(HF_SCHEME) :], map_location, weights_only)
     path = _local_path(source, cache_dir)
-    return _torch_load(path, map_location, weights_only)
+    checkpoint = _torch_load(path, map_location, weights_only)
+    if source.startswith(TORCHVISION_SCHEME):
+        convert = _source_converter(TORCHVISION_SCHEME)
+        weights = torchvision_weights(source[len(TORCHVISION_SCHEME) :])
+        checkpoint = convert(weights, checkpoint, source)
+    return checkpoint
+
+
+def register_source_converter(scheme: str, converter: Callable) -> Callable:
+    """Register how files of ``scheme`` become mmaction_ft checkpoints.
+
+    The converters live with the models they convert to (``mmaction_ft.models.converters``
+    registers ``torchvision://`` and ``hf://`` when imported); the engine only dispatches.
+
+    Args:
+        scheme: ``'torchvision://'`` (``converter(weights, checkpoint, source)`` after the file
+            is read) or ``'hf://'`` (``converter(path, map_location, weights_only)`` reads it).
+        converter: The function.
+
+    Returns:
+        ``converter``.
+    """
+    if scheme not in (TORCHVISION_SCHEME, HF_SCHEME):
+        raise ValueError(f'no converted source scheme {scheme!r}')
+    _SOURCE_CONVERTERS[scheme] = converter
+    return converter
+
+
+def _source_converter(scheme: str) -> Callable:
+    if scheme not in _SOURCE_CONVERTERS:
+        # The models package registers them; build-time registry imports may not have run yet.
+        from mmaction_ft.registry import MODELS
+
+        MODELS.import_from_location()
+    return _SOURCE_CONVERTERS[scheme]
 
 
 def get_state_dict(checkpoint: Any) -> 'OrderedDict[str, torch.Tensor]':

@@ -50,6 +50,13 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     wrapper.setdefault('broadcast_buffers', False)
     wrapper['type'] = 'mmaction_ft.CPUDistributedDataParallel'
     cfg.model_wrapper_cfg = wrapper
+    strategy = cfg.get('strategy')
+    if strategy is not None and strategy.get('type') == 'FSDPStrategy':
+        # mmengine passes device_id=LOCAL_RANK, which FSDP reads as a CUDA device; torch's
+        # FSDP shards CPU parameters over gloo when told the device is the CPU.
+        fsdp_wrapper = dict(strategy.get('model_wrapper') or {})
+        fsdp_wrapper.setdefault('device_id', 'cpu')
+        strategy.model_wrapper = fsdp_wrapper
     if not dist.is_initialized():
         dist.init_process_group(
             backend='gloo', rank=int(os.environ['RANK']), world_size=int(os.environ['WORLD_SIZE'])

@@ -21,19 +21,27 @@ which refuses the ``message_hub`` of its own training checkpoints; here every fi
 
 import contextlib
 import difflib
+import numbers
+import os
+import os.path as osp
 import re
-from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
+from mmengine.dist import master_only
+from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner, find_latest_checkpoint
+from mmengine.runner import EpochBasedTrainLoop, Runner
 from torch import nn
 
 from mmaction_ft.registry import RUNNERS
 
 from .checkpoint import get_state_dict, load_checkpoint_file
+from .checkpoint_files import find_resumable_checkpoint, replace_durably, temporary_name
+from .exact_resume import ExactResumeEpochBasedTrainLoop, get_rng_state, set_rng_state
+from .hooks import ActionCheckpointHook
 from .weight_loading import LoadReport, load_weights
 
-__all__ = ['ActionRunner', 'classifier_prefixes']
+__all__ = ['ActionCheckpointLoading', 'ActionRunner', 'classifier_prefixes']
 
 # load_cfg keys and their defaults.
 _LOAD_CFG_DEFAULTS = dict(
@@ -63,6 +71,26 @@ def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
     return {**_LOAD_CFG_DEFAULTS, **load_cfg}
 
 
+# Optimizer arguments that torch compares with numbers; a string there ('0.01') fails deep
+# inside torch ("'<' not supported between 'str' and 'float'").
+_NUMERIC_OPTIMIZER_KEYS = ('lr', 'momentum', 'weight_decay', 'eps', 'dampening', 'alpha', 'rho')
+
+
+def _check_optimizer_cfg(optim_wrapper: Any) -> None:
+    """Fail with the key path when a numeric optimizer argument is not a number."""
+    if not isinstance(optim_wrapper, dict) or not isinstance(optim_wrapper.get('optimizer'), dict):
+        return  # a built OptimWrapper, or none (test-only runners)
+    optimizer = optim_wrapper['optimizer']
+    for key in _NUMERIC_OPTIMIZER_KEYS:
+        value = optimizer.get(key)
+        if key in optimizer and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            hint = f' (write {key}={value} without quotes)' if isinstance(value, str) else ''
+            raise TypeError(
+                f'optim_wrapper.optimizer.{key} must be a number, got {value!r} '
+                f'({type(value).__name__}){hint}'
+            )
+
+
 def classifier_prefixes(model: nn.Module) -> Tuple[str, ...]:
     """State-dict prefixes of the model's classifier, as its head declares them.
 
@@ -85,12 +113,9 @@ def classifier_prefixes(model: nn.Module) -> Tuple[str, ...]:
     return tuple(f'cls_head.{name}' for name in names)
 
 
-@RUNNERS.register_module()
-class ActionRunner(Runner):
-    """An mmengine ``Runner`` whose checkpoint loading is explicit and safe on torch >= 2.6.
-
-    Built like mmengine's Runner (``ActionRunner.from_cfg(cfg)``, or ``runner_type =
-    'ActionRunner'`` in a config); ``load_cfg`` is read from the config.
+class ActionCheckpointLoading:
+    """mmaction_ft's ``load_checkpoint`` for an mmengine runner class (``Runner`` or
+    ``FlexibleRunner``): the runner's ``model``, ``cfg``, ``logger`` and ``call_hook`` are used.
 
     Attributes:
         last_load_report: What the last :meth:`load_checkpoint` loaded, re-initialised or
@@ -99,10 +124,6 @@ class ActionRunner(Runner):
 
     last_load_report: Optional[LoadReport] = None
     _strict_loading = False
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
 
     @property
     def load_cfg(self) -> dict:
@@ -170,6 +191,144 @@ class ActionRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename} ({mode})')
         return checkpoint
 
+
+@RUNNERS.register_module()
+class ActionRunner(ActionCheckpointLoading, Runner):
+    """An mmengine ``Runner`` whose checkpoint loading is explicit and safe on torch >= 2.6.
+
+    Built like mmengine's Runner (``ActionRunner.from_cfg(cfg)``, or ``runner_type =
+    'ActionRunner'`` in a config); ``load_cfg`` is read from the config.
+    """
+
+    _resuming = False
+    _resume_rng_state: Optional[Dict[str, Any]] = None
+    _auto_resume: Optional[Tuple[Optional[str]]] = None  # (found checkpoint,) once searched
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
+        _check_optimizer_cfg(self.optim_wrapper)  # still the config dict: built in train()
+
+    # ------------------------------------------------------------------ exact resume
+    def register_default_hooks(self, hooks: Optional[Dict[str, Any]] = None) -> None:
+        """mmengine's default hooks, with :class:`ActionCheckpointHook` for ``CheckpointHook``."""
+        hooks = dict(hooks or {})
+        checkpoint = hooks.get('checkpoint', dict(type='CheckpointHook', interval=1))
+        if isinstance(checkpoint, dict) and checkpoint.get('type') in (
+            'CheckpointHook',
+            'mmengine.CheckpointHook',
+            CheckpointHook,
+        ):
+            hooks['checkpoint'] = {**checkpoint, 'type': ActionCheckpointHook}
+        super().register_default_hooks(hooks)
+
+    def build_train_loop(self, loop: Any) -> Any:
+        """mmengine's loop, with :class:`ExactResumeEpochBasedTrainLoop` for epoch-based ones."""
+        if isinstance(loop, dict):
+            loop = dict(loop)
+            if loop.get('type') in ('EpochBasedTrainLoop', EpochBasedTrainLoop) or (
+                'type' not in loop and loop.get('by_epoch')
+            ):
+                loop.pop('by_epoch', None)
+                loop['type'] = ExactResumeEpochBasedTrainLoop
+        return super().build_train_loop(loop)
+
+    @master_only
+    def save_checkpoint(
+        self,
+        out_dir: str,
+        filename: str,
+        file_client_args: Optional[dict] = None,
+        save_optimizer: bool = True,
+        save_param_scheduler: bool = True,
+        meta: Optional[dict] = None,
+        by_epoch: bool = True,
+        backend_args: Optional[dict] = None,
+    ) -> None:
+        """mmengine's checkpoint, plus the RNG states, written atomically to a local folder.
+
+        ``meta['rng_state']`` holds the RNG states (see ``mmaction_ft.engine.exact_resume``).
+        A local file is written under a temporary name, fsynced and renamed, so a crash never
+        leaves a half-written ``filename`` (the temporary file is removed when saving fails).
+        """
+        meta = dict(meta or {})
+        loop = self._train_loop
+        if isinstance(loop, ExactResumeEpochBasedTrainLoop):
+            meta['rng_state'] = loop.checkpoint_rng_state()
+        else:
+            meta['rng_state'] = get_rng_state()
+        kwargs = dict(
+            file_client_args=file_client_args,
+            save_optimizer=save_optimizer,
+            save_param_scheduler=save_param_scheduler,
+            meta=meta,
+            by_epoch=by_epoch,
+            backend_args=backend_args,
+        )
+        local = '://' not in str(out_dir) and file_client_args is None and not backend_args
+        if not local:
+            super().save_checkpoint(out_dir, filename, **kwargs)
+            return
+        tmp_path = osp.join(out_dir, temporary_name(filename))
+        try:
+            super().save_checkpoint(out_dir, osp.basename(tmp_path), **kwargs)
+            replace_durably(tmp_path, osp.join(out_dir, filename))
+        finally:
+            if osp.exists(tmp_path):
+                os.remove(tmp_path)
+
+    def load_checkpoint(self, filename: str, *args: Any, **kwargs: Any) -> dict:
+        """See :meth:`ActionCheckpointLoading.load_checkpoint`; keeps the RNG states to resume."""
+        checkpoint = super().load_checkpoint(filename, *args, **kwargs)
+        if self._resuming:
+            meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+            self._resume_rng_state = (meta or {}).get('rng_state')
+        return checkpoint
+
+    def _auto_resume_checkpoint(self) -> Optional[str]:
+        """What ``resume=True`` without ``load_from`` continues from (searched once)."""
+        if self._auto_resume is None:
+            self._auto_resume = (find_resumable_checkpoint(self.work_dir),)
+        return self._auto_resume[0]
+
+    def load_or_resume(self) -> None:
+        """mmengine's, but auto-resume falls back to the newest intact checkpoint."""
+        if self._resume and self._load_from is None and not self._has_loaded:
+            self._load_from = self._auto_resume_checkpoint()
+            if self._load_from is not None:
+                self.logger.info(f'Auto resumed from the latest checkpoint {self._load_from}.')
+        super().load_or_resume()
+
+    def train(self) -> nn.Module:
+        """Train; labels are checked against the head's class count first (see below).
+
+        A dataset that does not know its class count (no ``num_classes``, no ``label_map``)
+        gets ``model.cls_head.num_classes`` through ``BaseActionDataset.check_labels``, so a
+        label outside the head's range fails now, naming the annotation file and line.
+        """
+        self._check_labels_against_head()
+        return super().train()
+
+    def _check_labels_against_head(self) -> None:
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        num_classes = getattr(getattr(model, 'cls_head', None), 'num_classes', None)
+        if not isinstance(num_classes, int):
+            return
+        loaders = [self.train_dataloader]
+        if self._val_loop is not None:
+            loaders.append(self.val_dataloader)
+        for loader in loaders:
+            stack = [loader.dataset]
+            while stack:  # wrappers (RepeatDataset, ConcatDataset ...) nest the real datasets
+                dataset = stack.pop()
+                # Duck-typed (the engine sits below datasets): BaseActionDataset.check_labels.
+                check_labels = getattr(dataset, 'check_labels', None)
+                if callable(check_labels):
+                    check_labels(num_classes, 'model.cls_head.num_classes')
+                stack.extend(getattr(dataset, 'datasets', []) or [])
+                if getattr(dataset, 'dataset', None) is not None:
+                    stack.append(dataset.dataset)
+
     def resume(
         self,
         filename: str,
@@ -180,15 +339,28 @@ class ActionRunner(Runner):
         """Continue a run from ``filename``: model (strictly), optimizer, schedulers, epoch.
 
         mmengine's resume loads the model non-strictly through :meth:`load_checkpoint`; a
-        resumed run must continue exactly, so the weights load strictly here.
+        resumed run must continue exactly, so the weights load strictly here. The RNG states
+        and the position inside the epoch go to the train loop
+        (:meth:`ExactResumeEpochBasedTrainLoop.resume_at`); another loop gets the RNG states
+        restored now.
         """
-        with self._loading_strictly():
-            super().resume(
-                filename,
-                resume_optimizer=resume_optimizer,
-                resume_param_scheduler=resume_param_scheduler,
-                map_location=map_location,
-            )
+        self._resuming, self._resume_rng_state = True, None
+        try:
+            with self._loading_strictly():
+                super().resume(
+                    filename,
+                    resume_optimizer=resume_optimizer,
+                    resume_param_scheduler=resume_param_scheduler,
+                    map_location=map_location,
+                )
+        finally:
+            self._resuming = False
+        loop = self.train_loop
+        if isinstance(loop, ExactResumeEpochBasedTrainLoop):
+            # Batches of the current epoch trained before the checkpoint (0 at an epoch end).
+            loop.resume_at(self.iter - self.epoch * len(loop.dataloader), self._resume_rng_state)
+        elif self._resume_rng_state is not None:
+            set_rng_state(self._resume_rng_state)
 
     def val(self) -> dict:
         """Validate; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
@@ -210,7 +382,7 @@ class ActionRunner(Runner):
         """
         checkpoint = self._load_from
         if self._resume and checkpoint is None:
-            checkpoint = find_latest_checkpoint(self.work_dir)
+            checkpoint = self._auto_resume_checkpoint()
         if checkpoint is None or self.load_cfg['allow_partial']:
             super()._init_model_weights()
             return

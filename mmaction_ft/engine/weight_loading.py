@@ -304,10 +304,11 @@ def load_pretrained(
 
     Args:
         module: The backbone.
-        source: A local path, an http(s) URL or ``torchvision://NAME``.
+        source: A local path, an http(s) URL, ``torchvision://NAME`` or ``hf://FOLDER``.
         convert: Renames or reshapes the file's tensors into ``module``'s layout (see
             :data:`StateDictConverter`); applied after a leading ``backbone.`` is dropped, so a
-            whole-recognizer checkpoint also serves as backbone weights.
+            whole-recognizer checkpoint also serves as backbone weights. Not applied to files
+            converted on reading (torchvision's video models, Hugging Face folders).
         file_key: The file's name for a module key, to name missing tensors as the file would.
         hint: Appended to the error when most tensors are missing (e.g. which layout option to
             try).
@@ -322,7 +323,12 @@ def load_pretrained(
     """
     from .checkpoint import get_state_dict, load_checkpoint_file
 
-    state_dict = get_state_dict(load_checkpoint_file(source, map_location='cpu'))
+    checkpoint = load_checkpoint_file(source, map_location='cpu')
+    if (checkpoint.get('meta') or {}).get('converted_from'):
+        # torchvision:// and hf:// files arrive in a recognizer's keys (converted on reading):
+        # the backbone's own converter (e.g. 2D inflation) does not apply.
+        convert = None
+    state_dict = get_state_dict(checkpoint)
     if any(key.startswith('backbone.') for key in state_dict):
         state_dict = OrderedDict(
             (key[len('backbone.') :] if key.startswith('backbone.') else key, value)

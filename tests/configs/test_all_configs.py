@@ -16,6 +16,8 @@ BASES = sorted(p for p in CONFIG_DIR.rglob('*.py') if '_base_' in p.parts)
 # Backbones whose fc layers fix the input size: the forward uses the config's crop size.
 FIXED_INPUT_BACKBONES = ('C3D',)
 TINY = 32  # spatial size of the forward for every other model
+# Backbones built for one input size: rebuilt here at 2 x 2 patches (the argument named).
+TINY_SIZE_ARGS = {'TimeSformer': 'img_size', 'UniFormerV2': 'input_resolution'}
 
 
 def _transform(pipeline: list, name: str) -> dict:
@@ -37,6 +39,8 @@ def pipeline_input_shape(cfg) -> tuple:
     sampler = _sampler(train)
     fmt = _transform(train, 'FormatShape')['input_format']
     size = TINY
+    if cfg.model.backbone.type in TINY_SIZE_ARGS:
+        size = 2 * cfg.model.backbone.patch_size
     if cfg.model.backbone.type in FIXED_INPUT_BACKBONES:
         crop = _transform(cfg.val_dataloader.dataset.pipeline, 'CenterCrop')['crop_size']
         size = crop if isinstance(crop, int) else crop[0]
@@ -63,13 +67,16 @@ def test_recipe_builds_its_model(path):
     assert cfg.default_scope == 'mmaction_ft'
     for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert key in cfg, f'{path.name} lacks {key}'
+    shape = pipeline_input_shape(cfg)
+    size_arg = TINY_SIZE_ARGS.get(cfg.model.backbone.type)
+    if size_arg:
+        cfg.model.backbone[size_arg] = shape[-1]
     with DefaultScope.overwrite_default_scope('mmaction_ft'):
         model = MODELS.build(cfg.model)
     num_classes = cfg.model.cls_head.num_classes
     classifier = getattr(model.cls_head, model.cls_head.classifier_names[-1])
     assert classifier.out_features == num_classes
     # The model runs on a tiny input shaped like the config's training pipeline output.
-    shape = pipeline_input_shape(cfg)
     model.eval()
     with torch.no_grad():
         scores = model(torch.rand(shape), mode='tensor')

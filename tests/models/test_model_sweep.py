@@ -192,6 +192,14 @@ RECOGNIZERS = {
         ),
         _head('I3DHead', 16),
     ),
+    # torchvision's S3D; unpooled features (its 2x7x7 pool needs 13 x 193 x 193 clips).
+    # Time / 8 and space / 32: 8 frames of 32 px leave one position.
+    's3d': _3d(
+        dict(type='S3D', avg_pool_kernel=None),
+        _head('I3DHead', 1024),
+        view=(3, 8, 32, 32),
+        num_views=1,
+    ),
     # C3D's fc6 fixes the clip to 16 x 112 x 112.
     'c3d': _3d(
         dict(type='C3D', dropout_ratio=0.5),

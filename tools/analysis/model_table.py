@@ -21,11 +21,16 @@ file is left as written. ``--check`` writes nothing and exits 1 when the file is
 """
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+import torch
+from mmengine.registry import DefaultScope
+
 from mmaction_ft.config import load_config
+from mmaction_ft.registry import MODELS, SCOPE
 from mmaction_ft.utils.complexity import model_complexity
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,7 +77,16 @@ def test_views(cfg) -> str:
 
 def count(cfg) -> Tuple[float, float]:
     """(parameters in millions, GFLOPs of one view) of the config's model."""
-    params, flops = model_complexity(cfg.model, (1,) + view_shape(cfg))
+    model_cfg = copy.deepcopy(cfg.model)
+    # Mixup / CutMix mix training batches only: no parameters, no FLOPs at test time (and their
+    # Beta distributions cannot be built on the meta device).
+    model_cfg.get('data_preprocessor', {}).pop('blending', None)
+    with DefaultScope.overwrite_default_scope(SCOPE), torch.device('meta'):
+        model = MODELS.build(model_cfg)
+    # Frozen: the FLOP counter's module tracker hooks the gradients of tensors that require one,
+    # and a view of a parameter taken under no_grad (UniFormerV2's class query) trips it.
+    model.requires_grad_(False)
+    params, flops = model_complexity(model, (1,) + view_shape(cfg))
     return params / 1e6, flops / 1e9  # flops: multiply-adds
 
 

@@ -8,6 +8,7 @@ from .resnet3d_csn import ResNet3dCSN
 from .resnet3d_slowfast import ResNet3dPathway, ResNet3dSlowFast
 from .resnet3d_slowonly import ResNet3dSlowOnly
 from .resnet_tsm import ResNetTSM
+from .s3d import S3D
 from .swin import SwinTransformer3D
 from .timesformer import TimeSformer
 from .uniformerv2 import UniFormerV2
@@ -26,6 +27,7 @@ __all__ = [
     'ResNet3dSlowFast',
     'ResNet3dSlowOnly',
     'ResNetTSM',
+    'S3D',
     'SwinTransformer3D',
     'TimeSformer',
     'UniFormerV2',

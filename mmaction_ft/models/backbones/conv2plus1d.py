@@ -7,7 +7,7 @@ Registered in ``MODELS`` so that ``conv_cfg=dict(type='Conv2plus1d')`` makes mmc
 ``mmaction_ft``). Its children read ``conv_s`` / ``bn_s`` / ``conv_t``: MMAction2's layout.
 """
 
-from typing import Dict, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -37,6 +37,8 @@ class Conv2plus1d(nn.Module):
         bias: Bias in both convs.
         norm_cfg: Norm between the two convs. ``ConvModule`` does not pass its own ``norm_cfg``
             here, so this stays BN3d with default eps in R(2+1)D, as in MMAction2.
+        mid_channels: The middle width ``M``; None computes it from this conv's own channels as
+            above. torchvision's R(2+1)D sets it per block (see :class:`ResNet2Plus1d`).
     """
 
     def __init__(
@@ -50,6 +52,7 @@ class Conv2plus1d(nn.Module):
         groups: int = 1,
         bias: bool = True,
         norm_cfg: Dict = dict(type='BN3d'),  # noqa: B006 (never mutated)
+        mid_channels: Optional[int] = None,
     ):
         super().__init__()
         kernel_size, stride, padding = _triple(kernel_size), _triple(stride), _triple(padding)
@@ -66,10 +69,15 @@ class Conv2plus1d(nn.Module):
         self.output_padding = (0, 0, 0)
         self.transposed = False
 
-        spatial = kernel_size[1] * kernel_size[2]
-        mid_channels = int(
-            3 * in_channels * out_channels * spatial / (in_channels * spatial + 3 * out_channels)
-        )
+        if mid_channels is None:
+            spatial = kernel_size[1] * kernel_size[2]
+            mid_channels = int(
+                3
+                * in_channels
+                * out_channels
+                * spatial
+                / (in_channels * spatial + 3 * out_channels)
+            )
         self.conv_s = nn.Conv3d(
             in_channels,
             mid_channels,

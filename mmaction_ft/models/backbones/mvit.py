@@ -72,6 +72,8 @@ class MViT(BaseModule):
         rel_pos_zero_init: Leave relative position tables at zero when initialising.
         mlp_ratio: MLP hidden width / input width.
         qkv_bias: Whether the ``qkv`` projections have a bias.
+        pool_q_every_block: Pool the queries in every block (MViTv2, MMAction2); False pools
+            them only in the downscale blocks (MViTv1, torchvision's ``mvit_v1_b``).
         norm_cfg: Norm config of every block and of the scale outputs (``norm{i}``).
         patch_cfg: Arguments of the patch embedding conv (``kernel_size``, ``stride``,
             ``padding``, ``norm_cfg``, ...).
@@ -111,6 +113,7 @@ class MViT(BaseModule):
         rel_pos_zero_init: bool = False,
         mlp_ratio: float = 4.0,
         qkv_bias: bool = True,
+        pool_q_every_block: bool = True,
         norm_cfg: Dict = dict(type='LN', eps=1e-6),  # noqa: B006 (never mutated)
         patch_cfg: Dict = dict(kernel_size=(3, 7, 7), stride=(2, 4, 4), padding=(1, 3, 3)),  # noqa: B006
         init_cfg: Optional[Union[Dict, List[Dict]]] = [  # noqa: B006 (copied, never mutated)
@@ -201,6 +204,7 @@ class MViT(BaseModule):
                 dim_mul_in_attention=dim_mul_in_attention,
                 input_size=grid,
                 rel_pos_zero_init=rel_pos_zero_init,
+                with_q_pool=pool_q_every_block or i in self.downscale_indices,
             )
             self.blocks.append(block)
             grid, dims = block.init_out_size, out_dims

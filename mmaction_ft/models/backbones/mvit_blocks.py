@@ -167,6 +167,9 @@ class MultiScaleAttention(BaseModule):
         rel_pos_zero_init: Leave the relative position tables at zero in ``init_weights``
             instead of a truncated normal (std 0.02).
         with_cls_token: Whether token 0 is a class token.
+        with_q_pool: Whether the queries are pooled (``pool_q`` / ``norm_q``). MViTv2 pools
+            them in every block; MViTv1 (torchvision's ``mvit_v1_b``) only where
+            ``stride_q`` > 1, elsewhere the queries pass unchanged.
         init_cfg: mmengine initialisation config.
     """
 
@@ -185,6 +188,7 @@ class MultiScaleAttention(BaseModule):
         input_size: Optional[Sequence[int]] = None,
         rel_pos_zero_init: bool = False,
         with_cls_token: bool = True,
+        with_q_pool: bool = True,
         init_cfg: Optional[Dict] = None,
     ):
         super().__init__(init_cfg=init_cfg)
@@ -203,7 +207,9 @@ class MultiScaleAttention(BaseModule):
         self.qkv = nn.Linear(in_dims, out_dims * 3, bias=qkv_bias)
         self.proj = nn.Linear(out_dims, out_dims)
         padding = tuple(k // 2 for k in pool_kernel)
-        for name, stride in (('q', stride_q), ('k', stride_kv), ('v', stride_kv)):
+        pooled = (('q', stride_q),) if with_q_pool else ()
+        self.with_q_pool = with_q_pool
+        for name, stride in pooled + (('k', stride_kv), ('v', stride_kv)):
             pool = nn.Conv3d(
                 head_dim,
                 head_dim,
@@ -243,7 +249,9 @@ class MultiScaleAttention(BaseModule):
         qkv = self.qkv(x).reshape(batch, length, 3, self.num_heads, -1)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, heads, L, head_dim]
         cls = self.with_cls_token
-        q, q_thw = pool_tokens(q, self.pool_q, thw, cls, norm=self.norm_q)
+        q_thw = tuple(thw)
+        if self.with_q_pool:
+            q, q_thw = pool_tokens(q, self.pool_q, thw, cls, norm=self.norm_q)
         k, k_thw = pool_tokens(k, self.pool_k, thw, cls, norm=self.norm_k)
         v, _ = pool_tokens(v, self.pool_v, thw, cls, norm=self.norm_v)
 
@@ -289,6 +297,7 @@ class MultiScaleBlock(BaseModule):
         dim_mul_in_attention: Change the width in the attention (True) or in the MLP (False).
         input_size: Token grid of the configured input (sizes the relative position tables).
         rel_pos_zero_init: See :class:`MultiScaleAttention`.
+        with_q_pool: See :class:`MultiScaleAttention`.
         init_cfg: mmengine initialisation config.
     """
 
@@ -311,6 +320,7 @@ class MultiScaleBlock(BaseModule):
         dim_mul_in_attention: bool = True,
         input_size: Optional[Sequence[int]] = None,
         rel_pos_zero_init: bool = False,
+        with_q_pool: bool = True,
         init_cfg: Optional[Dict] = None,
     ):
         super().__init__(init_cfg=init_cfg)
@@ -335,6 +345,7 @@ class MultiScaleBlock(BaseModule):
             input_size=input_size,
             rel_pos_zero_init=rel_pos_zero_init,
             with_cls_token=with_cls_token,
+            with_q_pool=with_q_pool,
         )
         self.drop_path = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
         self.norm2 = build_norm_layer(norm_cfg, attn_dims)[1]

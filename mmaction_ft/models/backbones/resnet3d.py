@@ -247,7 +247,7 @@ class ResNet3d(BaseModule):
             stride=(self.conv1_stride_t, self.conv1_stride_s, self.conv1_stride_s),
             padding=tuple((k - 1) // 2 for k in self.conv1_kernel),
             bias=False,
-            conv_cfg=self.conv_cfg,
+            conv_cfg=self._conv_cfg('stem'),
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg,
         )
@@ -283,7 +283,7 @@ class ResNet3d(BaseModule):
                 1,
                 stride=(temporal_stride, spatial_stride, spatial_stride),
                 bias=False,
-                conv_cfg=self.conv_cfg,
+                conv_cfg=self._conv_cfg('downsample'),
                 norm_cfg=self.norm_cfg,
                 act_cfg=None,
             )
@@ -292,7 +292,6 @@ class ResNet3d(BaseModule):
             style=self.style,
             inflate_style=self.inflate_style,
             non_local_cfg=self.non_local_cfg,
-            conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg,
             with_cp=self.with_cp,
@@ -301,19 +300,27 @@ class ResNet3d(BaseModule):
         layers = []
         for j in range(num_blocks):
             first = j == 0
+            block_inplanes = inplanes if first else planes * block.expansion
             layers.append(
                 block(
-                    inplanes if first else planes * block.expansion,
+                    block_inplanes,
                     planes,
                     spatial_stride=spatial_stride if first else 1,
                     temporal_stride=temporal_stride if first else 1,
                     downsample=downsample if first else None,
                     inflate=inflate[j] == 1,
                     non_local=non_local[j] == 1,
+                    conv_cfg=self._conv_cfg('block', block_inplanes, planes),
                     **common,
                 )
             )
         return nn.Sequential(*layers)
+
+    def _conv_cfg(self, part: str, inplanes: int = 0, planes: int = 0) -> Dict:
+        """Conv config of the ``'stem'``, a ``'downsample'`` projection or a ``'block'`` (with
+        the block's input and middle channels); ``conv_cfg`` for all here, a hook for subclasses
+        whose convs differ per place (:class:`ResNet2Plus1d` in torchvision's layout)."""
+        return self.conv_cfg
 
     def init_weights(self) -> None:
         """Load ``pretrained`` (inflating 2D weights if ``pretrained2d``), else init from

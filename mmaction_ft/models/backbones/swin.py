@@ -134,7 +134,9 @@ class SwinTransformer3D(BaseModule):
         )
         self.pos_drop = nn.Dropout(p=drop_rate)
 
-        rates = [r.item() for r in torch.linspace(0, drop_path_rate, sum(self.depths))]
+        rates = [
+            r.item() for r in torch.linspace(0, drop_path_rate, sum(self.depths), device='cpu')
+        ]
         self.layers = ModuleList()
         dims = [self.embed_dims]
         for i, (depth, num_heads) in enumerate(zip(self.depths, self.num_heads)):

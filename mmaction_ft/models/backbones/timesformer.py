@@ -237,7 +237,9 @@ class TimeSformer(BaseModule):
         self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
 
         layer_norm = dict(type='LN', eps=1e-6)
-        drop_path_rates = torch.linspace(0, _MAX_DROP_PATH, num_transformer_layers).tolist()
+        drop_path_rates = torch.linspace(
+            0, _MAX_DROP_PATH, num_transformer_layers, device='cpu'
+        ).tolist()
         if attention_type == 'divided_space_time':
             layers = [
                 DividedSpaceTimeLayer(embed_dims, num_heads, num_frames, rate, layer_norm)

@@ -162,6 +162,8 @@ class VisionTransformer(BaseModule):
         attn_drop_rate: Dropout on the attention weights.
         drop_path_rate: Stochastic depth of the last block; linear from 0 at the first.
         norm_cfg: Norm layer config.
+        fc_norm_cfg: Config of ``fc_norm`` (with ``use_mean_pooling``); None means
+            ``norm_cfg``. Hugging Face's VideoMAE uses ``nn.LayerNorm``'s default eps there.
         init_values: Layer scale (``gamma_1`` / ``gamma_2``) init; 0 disables layer scale.
             (MMAction2 only creates them for a float; here any positive number does.)
         use_learnable_pos_emb: A learned position embedding (a parameter, truncated-normal
@@ -196,6 +198,7 @@ class VisionTransformer(BaseModule):
         attn_drop_rate: float = 0.0,
         drop_path_rate: float = 0.0,
         norm_cfg: Dict = dict(type='LN', eps=1e-6),  # noqa: B006 (never mutated)
+        fc_norm_cfg: Optional[Dict] = None,
         init_values: float = 0.0,
         use_learnable_pos_emb: bool = False,
         num_frames: int = 16,
@@ -273,7 +276,7 @@ class VisionTransformer(BaseModule):
             self.register_buffer('pos_embed', sinusoid_position_encoding(num_patches, embed_dims))
         self.pos_drop = nn.Dropout(p=drop_rate)
 
-        drop_path_rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        drop_path_rates = torch.linspace(0, drop_path_rate, depth, device='cpu').tolist()
         self.blocks = nn.ModuleList(
             Block(
                 embed_dims,
@@ -291,7 +294,7 @@ class VisionTransformer(BaseModule):
         )
         if use_mean_pooling:
             self.norm = nn.Identity()
-            self.fc_norm = build_norm_layer(norm_cfg, embed_dims)[1]
+            self.fc_norm = build_norm_layer(fc_norm_cfg or norm_cfg, embed_dims)[1]
         else:
             self.norm = build_norm_layer(norm_cfg, embed_dims)[1]
             self.fc_norm = None

@@ -1,0 +1,160 @@
+"""Atomic checkpoints, the auto-resume fallback, and errors that name the damaged file."""
+
+import logging
+import os
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.fileio.backends import LocalBackend
+from mmengine.logging import MMLogger
+from test_runner_resume import runner_kwargs
+
+from mmaction_ft.apis.run_setup import prepare_train_cfg
+from mmaction_ft.engine import ActionRunner, load_checkpoint_file
+from mmaction_ft.engine.checkpoint_files import checkpoint_damage, find_resumable_checkpoint
+from mmaction_ft.engine.hooks import ActionCheckpointHook
+
+
+@pytest.fixture
+def trained(tmp_path):
+    """A 3-epoch run keeping every checkpoint (epoch_1..3.pth), last_checkpoint -> epoch_3."""
+    kwargs = runner_kwargs(tmp_path, max_epochs=3)
+    kwargs['default_hooks'] = dict(checkpoint=dict(type='CheckpointHook', interval=1))
+    runner = ActionRunner(**kwargs)
+    assert any(type(hook) is ActionCheckpointHook for hook in runner.hooks)
+    runner.train()
+    return tmp_path
+
+
+@pytest.fixture
+def warnings_log():
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def _truncate(path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_intact_latest_checkpoint_is_used(trained):
+    assert find_resumable_checkpoint(str(trained)) == str(trained / 'epoch_3.pth')
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'deleted', 'empty_pointer', 'no_pointer'])
+def test_resume_falls_back_to_newest_intact_checkpoint(trained, warnings_log, damage):
+    latest = trained / 'epoch_3.pth'
+    expected_problem = {
+        'truncated': 'truncated',
+        'deleted': 'does not exist',
+        'empty_pointer': 'last_checkpoint is empty',
+        'no_pointer': 'last_checkpoint does not exist',
+    }[damage]
+    if damage == 'truncated':
+        _truncate(latest)
+    elif damage == 'deleted':
+        latest.unlink()
+    elif damage == 'empty_pointer':
+        (trained / 'last_checkpoint').write_text('')
+        latest.unlink()  # so the newest intact file is epoch_2, not what the pointer said
+    else:
+        (trained / 'last_checkpoint').unlink()
+        latest.unlink()
+    os.utime(trained / 'epoch_1.pth', (1, 1))  # mtimes within a second would tie otherwise
+    found = find_resumable_checkpoint(str(trained))
+    assert found == str(trained / 'epoch_2.pth')
+    message = '\n'.join(r.getMessage() for r in warnings_log if r.levelno == logging.WARNING)
+    assert expected_problem in message
+    assert f'resuming from the newest intact checkpoint {found}' in message
+
+    # --resume (auto) in tools/train.py takes the same file.
+    cfg = prepare_train_cfg(Config(dict(optim_wrapper={})), 'x.py', str(trained), 'auto')
+    assert (cfg.resume, cfg.load_from) == (True, str(trained / 'epoch_2.pth'))
+
+
+def test_runner_auto_resume_uses_the_fallback(trained):
+    _truncate(trained / 'epoch_3.pth')
+    runner = ActionRunner(**runner_kwargs(trained, max_epochs=3, resume=True))
+    runner.train()  # resumes at epoch 2 and trains the third epoch again
+    assert runner.epoch == 3
+    assert checkpoint_damage(str(trained / 'epoch_3.pth')) is None  # rewritten, intact
+
+
+def test_every_checkpoint_damaged_is_an_error(trained):
+    for path in trained.glob('*.pth'):
+        _truncate(path)
+    with pytest.raises(
+        RuntimeError,
+        match=r'(?s)no checkpoint in .* is intact:.*epoch_1.pth: the file is truncated',
+    ):
+        find_resumable_checkpoint(str(trained))
+
+
+@pytest.mark.parametrize('where', ['torch.save', 'file write'])
+def test_crash_while_saving_keeps_previous_checkpoint_and_pointer(tmp_path, monkeypatch, where):
+    kwargs = runner_kwargs(tmp_path, max_epochs=2)
+    kwargs['default_hooks'] = dict(
+        checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1)
+    )
+    runner = ActionRunner(**kwargs)
+    if where == 'torch.save':
+        real_save = torch.save
+
+        def dying(obj, f, *args, **kwargs):
+            if runner.epoch == 1:  # the second checkpoint
+                raise OSError('killed while saving')
+            return real_save(obj, f, *args, **kwargs)
+
+        monkeypatch.setattr(torch, 'save', dying)
+    else:
+        real_put = LocalBackend.put
+
+        def dying(self, obj, filepath):
+            if runner.epoch == 1:  # half of the second checkpoint reaches the disk
+                real_put(self, obj[: len(obj) // 2], filepath)
+                raise OSError('killed while saving')
+            return real_put(self, obj, filepath)
+
+        monkeypatch.setattr(LocalBackend, 'put', dying)
+    with pytest.raises(OSError, match='killed while saving'):
+        runner.train()
+
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == '.pth') == ['epoch_1.pth']
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'epoch_1.pth')
+    assert checkpoint_damage(str(tmp_path / 'epoch_1.pth')) is None
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith('.tmp-')]  # cleaned up
+
+
+def test_old_checkpoint_is_deleted_only_after_the_new_one_is_written(tmp_path):
+    kwargs = runner_kwargs(tmp_path, max_epochs=3)
+    kwargs['default_hooks'] = dict(
+        checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1)
+    )
+    ActionRunner(**kwargs).train()
+    assert sorted(p.name for p in tmp_path.glob('*.pth')) == ['epoch_3.pth']
+    checkpoint = load_checkpoint_file(str(tmp_path / 'epoch_3.pth'))
+    assert set(checkpoint['meta']['rng_state']) >= {'python', 'numpy', 'torch'}
+
+
+@pytest.mark.parametrize('weights_only', [True, False])
+def test_truncated_checkpoint_error_names_the_file(trained, weights_only):
+    path = trained / 'epoch_3.pth'
+    _truncate(path)
+    with pytest.raises(RuntimeError, match=f'{path}: it is damaged, the file is truncated'):
+        load_checkpoint_file(str(path), weights_only=weights_only)
+
+
+def test_resume_from_truncated_file_names_it(trained, tmp_path_factory):
+    path = trained / 'epoch_2.pth'
+    _truncate(path)
+    runner = ActionRunner(
+        **runner_kwargs(tmp_path_factory.mktemp('r'), 3, load_from=str(path), resume=True)
+    )
+    with pytest.raises(RuntimeError, match=f'{path}: it is damaged'):
+        runner.train()
