@@ -33,7 +33,7 @@ def test_work_dir_priority_cli_then_config_then_default():
 def test_resume_without_value_takes_latest_and_with_path_takes_it(tmp_path):
     work_dir = tmp_path / 'work'
     work_dir.mkdir()
-    (work_dir / 'epoch_3.pth').write_bytes(b'')
+    torch.save({'state_dict': {}, 'meta': {'epoch': 3}}, work_dir / 'epoch_3.pth')  # intact
     (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_3.pth'))
     cfg = prepare_train_cfg(
         _cfg(load_from='k400.pth'), 'c.py', work_dir=str(work_dir), resume='auto'
