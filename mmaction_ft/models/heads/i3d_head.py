@@ -64,8 +64,12 @@ class I3DHead(BaseHead):
         """
         if self.avg_pool is not None:
             x = self.avg_pool(x)  # [N * num_views, C, 1, 1, 1]
+        return self._classify(x)
+
+    def _classify(self, x: torch.Tensor, detail: str = '') -> torch.Tensor:
+        """Dropout and ``fc_cls`` on pooled features ``[N * num_views, C, (1, 1, 1)]``."""
         if self.dropout is not None:
             x = self.dropout(x)
         x = x.reshape(x.shape[0], -1)  # [N * num_views, C]
-        self._check_in_channels(x)
+        self._check_in_channels(x, detail)
         return self.fc_cls(x)  # [N * num_views, num_classes]

@@ -3,16 +3,14 @@
 from typing import Dict, Optional, Sequence
 
 import torch
-import torch.nn as nn
-from mmengine.model import normal_init
 
 from mmaction_ft.registry import MODELS
 
-from .base_head import BaseHead
+from .i3d_head import I3DHead
 
 
 @MODELS.register_module()
-class SlowFastHead(BaseHead):
+class SlowFastHead(I3DHead):
     """Pool the slow and fast pathways, concatenate them (fast first, as in MMAction2, whose
     checkpoints' ``fc_cls`` columns follow that order), then classify each view.
 
@@ -38,18 +36,15 @@ class SlowFastHead(BaseHead):
         init_std: float = 0.01,
         **kwargs,
     ):
-        super().__init__(num_classes, in_channels, loss_cls=loss_cls, **kwargs)
-        self.spatial_type = spatial_type
-        self.dropout_ratio = dropout_ratio
-        self.init_std = init_std
-        self.avg_pool = nn.AdaptiveAvgPool3d(1) if spatial_type == 'avg' else None
-        self.dropout = nn.Dropout(p=dropout_ratio) if dropout_ratio != 0 else None
-        self.fc_cls = nn.Linear(in_channels, num_classes)
-
-    def init_weights(self) -> None:
-        """Normal init of ``fc_cls`` with std ``init_std``, bias 0."""
-        normal_init(self.fc_cls, std=self.init_std)
-        self._is_init = True
+        super().__init__(
+            num_classes,
+            in_channels,
+            loss_cls=loss_cls,
+            spatial_type=spatial_type,
+            dropout_ratio=dropout_ratio,
+            init_std=init_std,
+            **kwargs,
+        )
 
     def forward(self, x: Sequence[torch.Tensor], **kwargs) -> torch.Tensor:
         """Class scores of each view.
@@ -71,8 +66,4 @@ class SlowFastHead(BaseHead):
             x_slow = self.avg_pool(x_slow)  # [N * num_views, C_slow, 1, 1, 1]
             x_fast = self.avg_pool(x_fast)  # [N * num_views, C_fast, 1, 1, 1]
         x = torch.cat((x_fast, x_slow), dim=1)  # [N * num_views, C_fast + C_slow, 1, 1, 1]
-        if self.dropout is not None:
-            x = self.dropout(x)
-        x = x.reshape(x.shape[0], -1)  # [N * num_views, C_fast + C_slow]
-        self._check_in_channels(x, detail=f' = fast {x_fast[0].numel()} + slow {x_slow[0].numel()}')
-        return self.fc_cls(x)  # [N * num_views, num_classes]
+        return self._classify(x, f' = fast {x_fast[0].numel()} + slow {x_slow[0].numel()}')
