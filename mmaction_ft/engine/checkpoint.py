@@ -3,8 +3,10 @@
 A source is a local path, an ``http(s)://`` URL, ``torchvision://NAME`` or ``hf://FOLDER``
 (a local Hugging Face folder); the last two are converted to mmaction_ft's keys on reading.
 URLs are downloaded once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared
-with torchvision and mmengine) and, when the file name carries a hash suffix
-(``..._20200614-e508be42.pth``), checked against the sha256 of the downloaded bytes.
+with torchvision and mmengine) by ``torch.hub.download_url_to_file`` and, when the file name
+carries a hash suffix (``..._20200614-e508be42.pth``), checked against the sha256 of the
+downloaded bytes. Under ``torch.distributed`` only local rank 0 of each node downloads; the
+others wait at a barrier and read the cached file.
 
 Files are unpickled with ``torch.load(weights_only=True)``: only tensors, plain containers and the
 few metadata types that mmengine training checkpoints carry (listed in ``_trusted_globals``) can be
@@ -12,22 +14,24 @@ rebuilt. Anything else is refused unless the caller opts in with ``weights_only=
 (``load_cfg = dict(weights_only=False)`` in a config), because unpickling can run code stored in
 the file.
 
+Importing this module registers the same safe reading as mmengine's ``CheckpointLoader``
+schemes for local paths and http(s) URLs (see ``_register_mmengine_schemes``), so mmengine code
+paths such as ``init_cfg=dict(type='Pretrained', ...)`` use the allow-list too.
+
 Putting the tensors into a model is ``mmaction_ft.engine.weight_loading``.
 """
 
-import hashlib
 import os
 import os.path as osp
 import pickle
 import re
 import sys
-import tempfile
 import urllib.parse
-import urllib.request
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import torch
+from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 
 __all__ = [
@@ -47,7 +51,6 @@ __all__ = [
 # sha256 (the OpenMMLab model-zoo and torch.hub naming convention).
 # At least one letter a-f: '..._20200614-e508be42.pth' carries a hash, '...-20200614.pth' a date.
 _HASH_SUFFIX = re.compile(r'-((?=[0-9]*[a-f])[0-9a-f]{8,64})\.[^.]+$')
-_CHUNK = 1 << 20  # 1 MiB per read while downloading
 _OPT_IN = (
     'If you trust this file, load it with weights_only=False '
     '(in a config: load_cfg = dict(weights_only=False)).'
@@ -250,40 +253,31 @@ def expected_hash_prefix(filename: str) -> Optional[str]:
     return match.group(1) if match else None
 
 
-class _Progress:
-    """Download progress on stderr, one line per 10%, or per 10 MiB when the size is unknown."""
-
-    def __init__(self, url: str, total: Optional[int]) -> None:
-        self.total = total
-        self.done = 0
-        self._next = 0.1 if total else 10 * _CHUNK
-        size = f' ({total / _CHUNK:.1f} MiB)' if total else ''
-        print_log(f'Downloading {url}{size}', logger='current')
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if self.total:
-            if self.done / self.total >= self._next:
-                sys.stderr.write(f'\r  {100 * self.done / self.total:3.0f}%')
-                self._next += 0.1
-        elif self.done >= self._next:
-            sys.stderr.write(f'\r  {self.done / _CHUNK:.0f} MiB')
-            self._next += 10 * _CHUNK
-
-    def close(self) -> None:
-        sys.stderr.write('\n')
+def _local_rank(rank: int) -> int:
+    """This process's rank on its node: ``LOCAL_RANK`` (set by torchrun and by mmengine's
+    launchers), else the global rank (one node, as mmengine's ``load_from_http`` assumes)."""
+    local = os.environ.get('LOCAL_RANK')
+    return int(local) if local is not None and local.isdigit() else rank
 
 
-def download_checkpoint(url: str, cache_dir: Optional[str] = None) -> str:
+def download_checkpoint(
+    url: str, cache_dir: Optional[str] = None, progress: Optional[bool] = None
+) -> str:
     """Download ``url`` into the cache once and return the local path.
 
     The file keeps the URL's base name, so a file torchvision or mmengine downloaded earlier is
-    reused. Bytes go to a temporary file in the cache directory that is renamed into place only
-    once complete and verified, so an interrupted or corrupt download never looks cached.
+    reused. ``torch.hub.download_url_to_file`` writes the bytes to a temporary file next to the
+    target and moves it into place only once complete and verified (a hash suffix in the file
+    name is checked), so an interrupted or corrupt download never looks cached.
+
+    Under ``torch.distributed`` (more than one process) every process must call this: local
+    rank 0 of each node downloads, the others wait at a barrier and then read the cached file,
+    so a URL is fetched once per node (mmengine's ``load_from_http`` does the same).
 
     Args:
         url: ``http://`` or ``https://`` URL.
         cache_dir: Directory of the cache; defaults to :func:`default_cache_dir`.
+        progress: Show a progress bar on stderr; None: when stderr is a terminal.
 
     Raises:
         ChecksumMismatchError: The file name carries a hash suffix that the sha256 of the
@@ -294,35 +288,58 @@ def download_checkpoint(url: str, cache_dir: Optional[str] = None) -> str:
     if not filename:
         raise ValueError(f'cannot tell a file name from the URL {url!r}')
     target = osp.join(cache_dir, filename)
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    rank, world_size = get_dist_info()
+    if world_size == 1:
+        return _download_to_cache(url, target, progress)
+    # Every rank reaches the barrier, also when the file is cached or the download fails:
+    # a rank that skipped it would leave the others waiting.
+    failure: Optional[BaseException] = None
+    if _local_rank(rank) == 0:
+        try:
+            _download_to_cache(url, target, progress)
+        except Exception as err:  # re-raised after the barrier
+            failure = err
+    barrier()
+    if failure is not None:
+        raise failure
+    if not osp.isfile(target):
+        raise RuntimeError(
+            f'{url} is not in the cache ({target}) after local rank 0 of this node tried to '
+            'download it: its download failed (see the log of local rank 0) or '
+            f'{cache_dir} is not shared by the processes of this node'
+        )
+    if _local_rank(rank) != 0:
+        print_log(f'Using {target} (downloaded by local rank 0) for {url}', logger='current')
+    return target
+
+
+def _download_to_cache(url: str, target: str, progress: bool) -> str:
     if osp.isfile(target):
         print_log(f'Using cached {target} for {url}', logger='current')
         return target
-
-    os.makedirs(cache_dir, exist_ok=True)
-    expected = expected_hash_prefix(filename)
-    sha256 = hashlib.sha256()
-    fd, partial = tempfile.mkstemp(prefix=f'.{filename}.', suffix='.partial', dir=cache_dir)
+    os.makedirs(osp.dirname(target), exist_ok=True)
+    expected = expected_hash_prefix(target)
+    print_log(f'Downloading {url} to {target}', logger='current')
     try:
-        request = urllib.request.Request(url, headers={'User-Agent': 'mmaction_ft'})
-        with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(request) as response:
-            length = response.headers.get('Content-Length')
-            progress = _Progress(url, int(length) if length else None)
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                sha256.update(chunk)
-                progress.update(len(chunk))
-            progress.close()
-        actual = sha256.hexdigest()
-        if expected is not None and not actual.startswith(expected):
-            raise ChecksumMismatchError(
-                f'download of {url} is corrupt or not the published file: its file name expects '
-                f'a sha256 starting with {expected}, the downloaded bytes have '
-                f'{actual[: len(expected)]} (full sha256 {actual}); the download was deleted'
-            )
-        os.replace(partial, target)
-    finally:
-        if osp.exists(partial):
-            os.remove(partial)
+        torch.hub.download_url_to_file(url, target, hash_prefix=expected, progress=progress)
+    except RuntimeError as err:
+        if expected is None or 'invalid hash value' not in str(err):
+            raise
+        # torch.hub: 'invalid hash value (expected "<prefix>", got "<full sha256>")'.
+        got = re.search(r'got "([0-9a-f]+)"', str(err))
+        actual = (
+            f'{got.group(1)[: len(expected)]} (full sha256 {got.group(1)})'
+            if got
+            else f'another hash ({err})'
+        )
+        raise ChecksumMismatchError(
+            f'download of {url} is corrupt or not the published file: its file name expects '
+            f'a sha256 starting with {expected}, the downloaded bytes have {actual}; '
+            'the download was deleted'
+        ) from None
     return target
 
 
@@ -442,3 +459,49 @@ def get_state_dict(checkpoint: Any) -> 'OrderedDict[str, torch.Tensor]':
 
 def _strip_ddp(key: str) -> str:
     return key[len('module.') :] if key.startswith('module.') else key
+
+
+# ------------------------------------------------------------------ mmengine's CheckpointLoader
+#
+# mmengine code paths that read a checkpoint by name (``mmengine.runner.load_checkpoint``, the
+# ``Pretrained`` initialiser of ``init_cfg``, ``CheckpointLoader.load_checkpoint``) dispatch by
+# prefix. Its built-in local and http(s) loaders call ``torch.load`` with torch's default, which
+# is weights-only since torch 2.6 (our minimum) but without the metadata types above, so they
+# refuse mmengine's own training checkpoints. The loaders below replace those two schemes
+# process-wide: same policy (weights-only, honouring torch's TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD
+# opt-out as a plain ``torch.load`` call would), the allow-list added, and downloads through
+# :func:`download_checkpoint` (hash check, one download per node). ``torchvision://``,
+# ``open-mmlab://`` and the other mmengine schemes are left as they are (they return
+# torchvision's own keys, not this package's converted ones).
+
+
+def _torch_default_weights_only() -> bool:
+    """What ``torch.load`` without ``weights_only`` would use (torch >= 2.6)."""
+    opt_out = os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '0')
+    return opt_out.lower() not in ('1', 'y', 'yes', 'true')
+
+
+def load_from_safe_local(filename: str, map_location: MapLocation = None) -> Any:
+    """mmengine ``CheckpointLoader`` scheme for local paths (prefix ``''``)."""
+    path = osp.expanduser(filename)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    return _torch_load(path, map_location, _torch_default_weights_only())
+
+
+def load_from_safe_http(filename: str, map_location: MapLocation = None) -> Any:
+    """mmengine ``CheckpointLoader`` scheme for ``http://`` and ``https://`` URLs."""
+    path = download_checkpoint(filename)
+    return _torch_load(path, map_location, _torch_default_weights_only())
+
+
+def _register_mmengine_schemes() -> None:
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_safe_local, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'), loader=load_from_safe_http, force=True
+    )
+
+
+_register_mmengine_schemes()

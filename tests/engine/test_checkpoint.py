@@ -3,8 +3,10 @@ import http.server
 import os
 import pickle
 import threading
+import time
 import zipfile
 from collections import OrderedDict
+from datetime import timedelta
 from functools import partial
 
 import numpy as np
@@ -12,12 +14,14 @@ import pytest
 import torch
 import torchvision
 from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmaction_ft.engine import checkpoint as ckpt_module
 from mmaction_ft.engine.checkpoint import (
     ChecksumMismatchError,
     UnsafeCheckpointError,
     default_cache_dir,
+    download_checkpoint,
     expected_hash_prefix,
     get_state_dict,
     load_checkpoint_file,
@@ -145,8 +149,11 @@ def test_get_state_dict_unwraps_and_strips_ddp_prefix():
 
 
 class CountingHandler(http.server.SimpleHTTPRequestHandler):
+    delay = 0.0  # seconds before answering
+
     def do_GET(self):  # noqa: N802 (http.server's naming)
         self.server.requests.append(self.path)
+        time.sleep(self.delay)
         super().do_GET()
 
     def log_message(self, *args):
@@ -162,6 +169,7 @@ def http_root(tmp_path):
         ('127.0.0.1', 0), partial(CountingHandler, directory=str(root))
     )
     server.requests = []
+    server.timeout = 10  # a stuck client cannot hold the test
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f'http://127.0.0.1:{server.server_address[1]}', root, server.requests
@@ -262,3 +270,175 @@ def test_numpy_numeric_scalars_and_arrays_in_meta_load_safely(tmp_path):
     loaded = load_checkpoint_file(str(path))
     assert loaded['meta']['lr'] == np.float32(0.1) and loaded['meta']['step'] == 3
     assert loaded['meta']['hist'].tolist() == [0, 1, 2, 3]
+
+
+# ------------------------------------------------------------------ torch.hub download
+
+
+def test_download_uses_torch_hub_with_the_hash_prefix_of_the_file_name(
+    http_root, tmp_path, monkeypatch
+):
+    base, root, requests = http_root
+    name = save_with_hash_name(root, 'tsn_tiny_20200614')
+    calls = []
+    real = torch.hub.download_url_to_file
+
+    def recording(url, dst, hash_prefix=None, progress=True):
+        calls.append((url, dst, hash_prefix, progress))
+        return real(url, dst, hash_prefix=hash_prefix, progress=progress)
+
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', recording)
+    cache = tmp_path / 'cache'
+    path = download_checkpoint(f'{base}/{name}', cache_dir=str(cache), progress=False)
+    assert path == str(cache / name)
+    digest = name[len('tsn_tiny_20200614-') : -len('.pth')]
+    assert calls == [(f'{base}/{name}', path, digest, False)]
+    # Cached: no second request, no second torch.hub call.
+    assert download_checkpoint(f'{base}/{name}', cache_dir=str(cache)) == path
+    assert len(calls) == 1 and requests == [f'/{name}']
+
+
+def test_download_without_hash_suffix_is_not_checked(http_root, tmp_path):
+    base, root, _ = http_root
+    torch.save(tiny_state_dict(), root / 'epoch_12.pth')
+    path = download_checkpoint(f'{base}/epoch_12.pth', cache_dir=str(tmp_path / 'c'))
+    assert torch.equal(torch.load(path)['weight'], tiny_state_dict()['weight'])
+
+
+def test_download_progress_is_shown_on_request(http_root, tmp_path, capsys):
+    base, root, _ = http_root
+    name = save_with_hash_name(root, 'tiny')
+    download_checkpoint(f'{base}/{name}', cache_dir=str(tmp_path / 'a'), progress=True)
+    assert '100%' in capsys.readouterr().err
+    download_checkpoint(f'{base}/{name}', cache_dir=str(tmp_path / 'b'), progress=False)
+    assert '100%' not in capsys.readouterr().err
+
+
+def test_missing_url_is_an_http_error_and_not_cached(http_root, tmp_path):
+    base, _, _ = http_root
+    cache = tmp_path / 'cache'
+    with pytest.raises(OSError, match='404'):
+        download_checkpoint(f'{base}/missing-0123abcd.pth', cache_dir=str(cache))
+    assert os.listdir(cache) == []
+
+
+# ------------------------------------------------------------------ mmengine's CheckpointLoader
+
+
+def test_mmengine_checkpoint_loader_uses_the_allow_list(http_root, tmp_path, monkeypatch):
+    local = CheckpointLoader._get_checkpoint_loader('/some/epoch_1.pth')
+    assert local is ckpt_module.load_from_safe_local
+    assert CheckpointLoader._get_checkpoint_loader('https://x/y.pth') is (
+        ckpt_module.load_from_safe_http
+    )
+    # mmengine's own torchvision:// stays (raw torchvision keys, not our converted ones).
+    assert CheckpointLoader._get_checkpoint_loader('torchvision://resnet18') is not local
+
+    hub = MessageHub.get_instance('test-checkpoint-loader-hub')
+    hub.update_scalar('train/loss', 0.5)
+    path = tmp_path / 'epoch_1.pth'
+    torch.save({'state_dict': tiny_state_dict(), 'message_hub': hub.state_dict()}, path)
+    loaded = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+
+    evil = tmp_path / 'evil.pth'
+    torch.save({'meta': {'thing': Payload(3)}}, evil)
+    with pytest.raises(UnsafeCheckpointError, match='weights_only=False'):
+        CheckpointLoader.load_checkpoint(str(evil))
+    # torch's own opt-out for callers that do not pass weights_only (as mmengine's do).
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    assert CheckpointLoader.load_checkpoint(str(evil))['meta']['thing'].value == 3
+    monkeypatch.delenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')
+    with pytest.raises(FileNotFoundError, match='nowhere.pth'):
+        CheckpointLoader.load_checkpoint(str(tmp_path / 'nowhere.pth'))
+
+    # URLs: downloaded into $TORCH_HOME/hub/checkpoints once, hash-checked.
+    base, root, requests = http_root
+    name = save_with_hash_name(root, 'tiny')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    for _ in range(2):
+        state = CheckpointLoader.load_checkpoint(f'{base}/{name}')['state_dict']
+        assert torch.equal(state['weight'], tiny_state_dict()['weight'])
+    assert requests == [f'/{name}']
+    assert os.listdir(tmp_path / 'torch_home' / 'hub' / 'checkpoints') == [name]
+
+
+# ------------------------------------------------------------------ two processes, one download
+
+
+def _load_on_rank(rank, world_size, init_file, urls, cache, torch_home, out_dir):
+    os.environ['LOCAL_RANK'] = str(rank)
+    os.environ['TORCH_HOME'] = torch_home
+    torch.distributed.init_process_group(
+        'gloo',
+        init_method=f'file://{init_file}',
+        rank=rank,
+        world_size=world_size,
+        timeout=timedelta(seconds=30),
+    )
+    try:
+        ours = load_checkpoint_file(urls[0], cache_dir=cache)
+        # The same through mmengine's CheckpointLoader (what init_cfg's Pretrained uses).
+        theirs = CheckpointLoader.load_checkpoint(urls[1], map_location='cpu')
+        # Cached now: every rank still meets at the barrier (none is left waiting).
+        again = load_checkpoint_file(urls[0], cache_dir=cache)
+        # A failed download fails on every rank instead of leaving the others waiting.
+        try:
+            load_checkpoint_file(urls[2], cache_dir=cache)
+            failure = None
+        except Exception as err:
+            failure = f'{type(err).__name__}: {err}'
+        torch.save(
+            {
+                'ours': ours['state_dict'],
+                'mmengine': theirs['state_dict'],
+                'again': again['state_dict'],
+                'failure': failure,
+            },
+            os.path.join(out_dir, f'rank{rank}.pth'),
+        )
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_two_processes_download_a_url_once(http_root, tmp_path, monkeypatch):
+    base, root, requests = http_root
+    names = []
+    for folder in ('ours', 'mmengine'):
+        (root / folder).mkdir()
+        names.append(f'{folder}/{save_with_hash_name(root / folder, "tiny")}')
+    # A slow server: a rank that did not wait for rank 0 would start its own download.
+    monkeypatch.setattr(CountingHandler, 'delay', 0.3)
+    out = tmp_path / 'out'
+    out.mkdir()
+    args = (
+        2,
+        str(tmp_path / 'rendezvous'),
+        [f'{base}/{name}' for name in names + ['missing-0123abcd.pth']],
+        str(tmp_path / 'cache'),
+        str(tmp_path / 'torch_home'),
+        str(out),
+    )
+    context = torch.multiprocessing.start_processes(
+        _load_on_rank, args=args, nprocs=2, join=False, start_method='spawn'
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while not context.join(timeout=1):
+            assert time.monotonic() < deadline, 'the two ranks did not finish within 60 s'
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.kill()
+    # One GET per URL, the missing one included (only rank 0 asked for it).
+    assert sorted(requests) == sorted(f'/{name}' for name in names + ['missing-0123abcd.pth'])
+    results = [torch.load(out / f'rank{rank}.pth') for rank in (0, 1)]
+    assert results[0]['failure'].startswith('HTTPError') and '404' in results[0]['failure']
+    assert results[1]['failure'].startswith('RuntimeError')
+    assert 'missing-0123abcd.pth is not in the cache' in results[1]['failure']
+    for rank_result in results:
+        for key in ('ours', 'mmengine', 'again'):
+            assert list(rank_result[key]) == ['weight', 'bias']
+            for name, tensor in tiny_state_dict().items():
+                assert torch.equal(rank_result[key][name], tensor)
