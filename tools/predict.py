@@ -58,13 +58,14 @@ def main() -> int:
         predict_videos,
         write_predictions,
     )
+    from mmaction_ft.engine.checkpoint import UnsafeCheckpointError
 
     try:
         if args.config:
             model = init_recognizer(args.config, args.checkpoint, args.device, args.cfg_options)
         else:
             model = init_recognizer(args.checkpoint, None, args.device, args.cfg_options)
-    except ValueError as err:
+    except (ValueError, OSError, UnsafeCheckpointError) as err:
         sys.exit(f'error: {err}')
     if args.window:
         return timeline(model, args)

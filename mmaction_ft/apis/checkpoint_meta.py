@@ -13,6 +13,7 @@ alone is enough for inference. Model-zoo files and older checkpoints may lack bo
 are used with a config file instead.
 """
 
+import ast
 import os
 import os.path as osp
 import tempfile
@@ -49,6 +50,7 @@ def checkpoint_config(checkpoint: Dict[str, Any]) -> Optional[Config]:
         return text
     from mmaction_ft.config import load_config
 
+    _check_config_is_data(text)
     fd, path = tempfile.mkstemp(suffix='.py', prefix='checkpoint_cfg_')
     try:
         with os.fdopen(fd, 'w') as f:
@@ -57,6 +59,76 @@ def checkpoint_config(checkpoint: Dict[str, Any]) -> Optional[Config]:
     finally:
         os.remove(path)
     return cfg
+
+
+# What a dumped mmengine config (``Config.pretty_text``) is made of: assignments of literals,
+# lists, tuples and ``dict(...)`` calls. Anything else would run as code when the text is read.
+_DATA_NODES = (
+    ast.Constant,
+    ast.Dict,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Load,
+    ast.keyword,
+    ast.UnaryOp,
+    ast.USub,
+    ast.UAdd,
+)
+
+
+def _check_config_is_data(text: str) -> None:
+    """Refuse a stored config that is more than data: reading a config file executes it, and a
+    checkpoint may come from anywhere (``weights_only`` promises that loading runs no code)."""
+    from mmaction_ft.engine.checkpoint import UnsafeCheckpointError
+
+    def refuse(node: ast.AST, why: str) -> None:
+        raise UnsafeCheckpointError(
+            f"the config stored in the checkpoint (meta['cfg'], line "
+            f'{getattr(node, "lineno", "?")}) is not plain data ({why}); reading it would run '
+            'code. Pass the config file '
+            'yourself (--config / init_recognizer(config, checkpoint))'
+        )
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as err:
+        message = f"the config stored in the checkpoint (meta['cfg']) is not valid: {err}"
+        raise ValueError(message) from None
+    for statement in tree.body:
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            refuse(statement, f'a {type(statement).__name__} statement')
+        name = statement.targets[0].id
+        if name in ('_base_', 'custom_imports'):
+            if name == '_base_' or not _only_own_imports(statement.value):
+                refuse(statement, f'{name} reads other files or modules')
+        for node in ast.walk(statement.value):
+            if isinstance(node, ast.Call):
+                if not (isinstance(node.func, ast.Name) and node.func.id == 'dict'):
+                    refuse(node, 'a call other than dict(...)')
+            elif isinstance(node, ast.Name):
+                if node.id != 'dict':
+                    refuse(node, f'the name {node.id!r}')
+            elif not isinstance(node, _DATA_NODES):
+                refuse(node, f'a {type(node).__name__} expression')
+
+
+def _only_own_imports(value: ast.AST) -> bool:
+    """Whether ``custom_imports`` names mmaction_ft's own modules only (as translated 0.x
+    configs do)."""
+    modules = [
+        node.value
+        for node in ast.walk(value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    return all(
+        module in ('imports', 'allow_failed_imports') or module.startswith('mmaction_ft.')
+        for module in modules
+    )
 
 
 def checkpoint_classes(checkpoint: Dict[str, Any]) -> Optional[List[str]]:
@@ -111,9 +183,11 @@ def inference_settings(cfg: Config) -> Dict[str, Any]:
         dataset = dataset['dataset']  # RepeatDataset and the like
     pipeline = dataset.get('pipeline') or cfg.get('test_pipeline')
     if not pipeline:
-        raise KeyError(
+        raise ValueError(
             'the config has no test_dataloader.dataset.pipeline (nor test_pipeline): inference '
-            'needs the test pipeline'
+            'needs the test pipeline (a checkpoint converted from torchvision:// or hf:// '
+            'carries the model only); pass a config with one (--config / '
+            'init_recognizer(config, checkpoint))'
         )
     model = cfg.get('model') or {}
     head = model.get('cls_head') or {}

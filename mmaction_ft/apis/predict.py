@@ -95,7 +95,9 @@ def predict_videos(
     for path in paths:
         try:
             result = inference_recognizer(model, path)
-        except Exception as err:  # a bad file shows up as any error of any transform
+        except (OSError, ValueError, IndexError) as err:
+            # Missing, unreadable or undecodable input (DecodeError is a ValueError). Anything
+            # else (a model / pipeline mismatch) would fail every video: it is raised.
             failures.append((path, f'{type(err).__name__}: {err}'))
         else:
             rows.append(

@@ -10,9 +10,10 @@ A last window is added to cover the tail when the stride does not reach the end 
 import csv
 import json
 import logging
+import math
 import os
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.logging import print_log
@@ -73,7 +74,13 @@ def _open(video: Union[str, np.ndarray], fps: Optional[float]) -> Tuple[Any, int
     from mmaction_ft.datasets.video_io import open_video
 
     reader = open_video(video, 'decord')
-    return reader, len(reader), float(fps or reader.fps)
+    rate = float(fps or reader.fps)
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(
+            f'{video} reports a frame rate of {reader.fps!r}: windows in seconds need one; give '
+            'the fps yourself (video_timeline(..., fps=N))'
+        )
+    return reader, len(reader), rate
 
 
 def video_timeline(
@@ -84,6 +91,7 @@ def video_timeline(
     topk: int = 3,
     fps: Optional[float] = None,
     progress: bool = False,
+    on_window: Optional[Callable[[int, Dict[str, Any]], None]] = None,
 ) -> List[Dict[str, Any]]:
     """Recognise every window of a video with ``model``'s test pipeline.
 
@@ -94,6 +102,7 @@ def video_timeline(
         topk: Classes kept per window besides the top one.
         fps: Overrides the file's frame rate.
         progress: Draw an mmengine progress bar.
+        on_window: Called as ``on_window(index, row)`` after each window (e.g. to watch memory).
 
     Returns:
         One dict per window: ``start``, ``end`` (seconds), ``top_class``, ``score``, ``label``
@@ -138,6 +147,8 @@ def video_timeline(
                 topk=[[name, round(score, 6)] for name, score in best],
             )
         )
+        if on_window is not None:
+            on_window(len(rows) - 1, rows[-1])
         if bar is not None:
             bar.update()
     if bar is not None:

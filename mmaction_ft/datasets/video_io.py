@@ -398,7 +398,9 @@ class PyAVReader(BaseVideoReader):
             return self._decode_near(inds)
         frames, decoded = self._decode_upto(set(inds))
         missing = set(inds) - frames.keys()
-        if missing and decoded:  # past the frames that decode: wrap around
+        if missing and not decoded:
+            raise DecodeError(f'{self.label} decodes no frame of {self.name}')
+        if missing:  # past the frames that decode: wrap around
             wrapped = {i: i % decoded for i in missing}
             extra, _ = self._decode_upto(set(wrapped.values()))
             frames.update({i: extra[j] for i, j in wrapped.items()})

@@ -82,7 +82,9 @@ def set_rng_state(state: Dict[str, Any]) -> None:
     )
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+        # One state per GPU visible when saved; a resumed run may see fewer.
+        for device, cuda_state in enumerate(state['cuda'][: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(cuda_state, device)
 
 
 @LOOPS.register_module()

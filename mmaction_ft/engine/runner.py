@@ -297,6 +297,12 @@ class ActionRunner(ActionCheckpointLoading, Runner):
             self._load_from = self._auto_resume_checkpoint()
             if self._load_from is not None:
                 self.logger.info(f'Auto resumed from the latest checkpoint {self._load_from}.')
+            else:
+                # mmengine would read last_checkpoint again, pointing at a missing file.
+                self.logger.warning(
+                    f'resume=True: no intact checkpoint in {self.work_dir}, starting a new run'
+                )
+                self._resume = False
         super().load_or_resume()
 
     def train(self) -> nn.Module:

@@ -30,7 +30,7 @@ from mmaction_ft.config import load_config
 from mmaction_ft.datasets.transforms.decoding import DecodeError
 from mmaction_ft.datasets.video_io import import_decord
 from mmaction_ft.demo.data import make_demo_dataset
-from mmaction_ft.engine import CheckpointMismatchError
+from mmaction_ft.engine import CheckpointMismatchError, UnsafeCheckpointError
 from mmaction_ft.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -276,3 +276,41 @@ def test_timeline_windows_score_like_their_frames(model, demo, tmp_path):
     assert header == 'start,end,top_class,score'
     png = plot_timeline(rows, str(tmp_path / 'timeline.png'))
     assert cv2.imread(png) is not None
+
+
+@pytest.mark.parametrize(
+    'text, why',
+    [
+        ("model = dict(type=__import__('os').system('touch pwned'))", 'a call other than dict'),
+        ('import os\nmodel = dict()', 'a Import statement'),
+        ("_base_ = ['other.py']", '_base_ reads other files'),
+        ("custom_imports = dict(imports=['os'])", 'custom_imports reads other files or modules'),
+    ],
+)
+def test_a_stored_config_that_is_code_is_refused_not_run(tmp_path, monkeypatch, text, why):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnsafeCheckpointError, match=why) as error:
+        checkpoint_config({'meta': {'cfg': text}})
+    assert '--config' in str(error.value)
+    assert not (tmp_path / 'pwned').exists()
+
+
+def test_every_shipped_config_dumped_by_training_reads_back():
+    configs = Path(__file__).resolve().parents[2] / 'configs'
+    for path in sorted(p for p in configs.rglob('*.py') if '_base_' not in p.parts):
+        cfg, _ = load_config(str(path))
+        assert checkpoint_config({'meta': {'cfg': cfg.pretty_text}}).model == cfg.model, path
+
+
+def test_timeline_needs_a_frame_rate(model, monkeypatch):
+    from mmaction_ft.datasets import video_io
+
+    class NoRate:
+        fps = 0.0
+
+        def __len__(self):
+            return 24
+
+    monkeypatch.setattr(video_io, 'open_video', lambda path, backend: NoRate())
+    with pytest.raises(ValueError, match='reports a frame rate of 0.0.*fps=N'):
+        video_timeline(model, 'clip.mp4', window=1, stride=1)

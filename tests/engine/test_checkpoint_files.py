@@ -86,6 +86,15 @@ def test_runner_auto_resume_uses_the_fallback(trained):
     assert checkpoint_damage(str(trained / 'epoch_3.pth')) is None  # rewritten, intact
 
 
+def test_runner_auto_resume_with_only_a_stale_pointer_starts_a_new_run(tmp_path):
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))  # file gone
+    runner = ActionRunner(**runner_kwargs(tmp_path, max_epochs=1, resume=True))
+    runner.train()
+    assert runner.epoch == 1
+    log = open(runner.logger.log_file).read()
+    assert f'resume=True: no intact checkpoint in {tmp_path}, starting a new run' in log
+
+
 def test_every_checkpoint_damaged_is_an_error(trained):
     for path in trained.glob('*.pth'):
         _truncate(path)
