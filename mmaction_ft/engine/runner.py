@@ -191,6 +191,24 @@ class ActionCheckpointLoading:
         self.logger.info(f'Load checkpoint from {filename} ({mode})')
         return checkpoint
 
+    def val(self) -> dict:
+        """Validate; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
+        with self._loading_strictly():
+            return super().val()
+
+    def test(self) -> dict:
+        """Test; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
+        with self._loading_strictly():
+            return super().test()
+
+    @contextlib.contextmanager
+    def _loading_strictly(self) -> Iterator[None]:
+        self._strict_loading = True
+        try:
+            yield
+        finally:
+            self._strict_loading = False
+
 
 @RUNNERS.register_module()
 class ActionRunner(ActionCheckpointLoading, Runner):
@@ -368,16 +386,6 @@ class ActionRunner(ActionCheckpointLoading, Runner):
         elif self._resume_rng_state is not None:
             set_rng_state(self._resume_rng_state)
 
-    def val(self) -> dict:
-        """Validate; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
-        with self._loading_strictly():
-            return super().val()
-
-    def test(self) -> dict:
-        """Test; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
-        with self._loading_strictly():
-            return super().test()
-
     def _init_model_weights(self) -> None:
         """Initialise the model, without fetching backbone files that a checkpoint replaces.
 
@@ -409,11 +417,3 @@ class ActionRunner(ActionCheckpointLoading, Runner):
         finally:
             for _, module in skipped:
                 module.pretrained = module.__dict__.pop('_skipped_pretrained')
-
-    @contextlib.contextmanager
-    def _loading_strictly(self) -> Iterator[None]:
-        self._strict_loading = True
-        try:
-            yield
-        finally:
-            self._strict_loading = False
