@@ -17,6 +17,7 @@ from typing import List, NamedTuple
 import torch
 
 from mmaction_ft.engine.checkpoint import expected_hash_prefix, load_checkpoint_file
+from mmaction_ft.engine.checkpoint_files import replace_durably
 
 __all__ = ['HASH_LENGTH', 'KEPT_KEYS', 'Published', 'file_sha256', 'publish_checkpoint']
 
@@ -82,7 +83,7 @@ def publish_checkpoint(in_file: str, out_name: str) -> Published:
     try:
         torch.save(published, partial)
         final = f'{stem}-{file_sha256(partial)[:HASH_LENGTH]}.pth'
-        os.replace(partial, final)
+        replace_durably(partial, final)
     finally:
         if osp.exists(partial):
             os.remove(partial)

@@ -11,12 +11,13 @@ by ``last_checkpoint`` when it is intact, otherwise the newest intact ``.pth`` o
 with a warning saying what was wrong and which file is used instead.
 """
 
+import contextlib
 import glob
 import logging
 import os
 import os.path as osp
 import zipfile
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from mmengine.logging import print_log
 
@@ -26,6 +27,7 @@ __all__ = [
     'replace_durably',
     'temporary_name',
     'write_text_atomic',
+    'written_atomically',
 ]
 
 # Prefix of the temporary files a checkpoint is written to (never picked up as a checkpoint).
@@ -58,16 +60,24 @@ def replace_durably(tmp_path: str, path: str) -> None:
     _fsync_dir(osp.dirname(path))
 
 
-def write_text_atomic(path: str, text: str) -> None:
-    """Replace the text file ``path`` with ``text`` so that it is never seen half written."""
+@contextlib.contextmanager
+def written_atomically(path: str) -> Iterator[str]:
+    """Yield a temporary path next to ``path`` to write; on success it replaces ``path``
+    durably (:func:`replace_durably`), and it never outlives the block."""
     tmp_path = osp.join(osp.dirname(path), temporary_name(osp.basename(path)))
     try:
-        with open(tmp_path, 'w') as f:
-            f.write(text)
+        yield tmp_path
         replace_durably(tmp_path, path)
     finally:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Replace the text file ``path`` with ``text`` so that it is never seen half written."""
+    with written_atomically(path) as tmp_path:
+        with open(tmp_path, 'w') as f:
+            f.write(text)
 
 
 def checkpoint_damage(path: str) -> Optional[str]:

@@ -22,7 +22,6 @@ which refuses the ``message_hub`` of its own training checkpoints; here every fi
 import contextlib
 import difflib
 import numbers
-import os
 import os.path as osp
 import re
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
@@ -36,7 +35,7 @@ from torch import nn
 from mmaction_ft.registry import RUNNERS
 
 from .checkpoint import get_state_dict, load_checkpoint_file
-from .checkpoint_files import find_resumable_checkpoint, replace_durably, temporary_name
+from .checkpoint_files import find_resumable_checkpoint, written_atomically
 from .exact_resume import ExactResumeEpochBasedTrainLoop, get_rng_state, set_rng_state
 from .hooks import ActionCheckpointHook
 from .weight_loading import LoadReport, load_weights
@@ -287,13 +286,8 @@ class ActionRunner(ActionCheckpointLoading, Runner):
         if not local:
             super().save_checkpoint(out_dir, filename, **kwargs)
             return
-        tmp_path = osp.join(out_dir, temporary_name(filename))
-        try:
+        with written_atomically(osp.join(out_dir, filename)) as tmp_path:
             super().save_checkpoint(out_dir, osp.basename(tmp_path), **kwargs)
-            replace_durably(tmp_path, osp.join(out_dir, filename))
-        finally:
-            if osp.exists(tmp_path):
-                os.remove(tmp_path)
 
     def load_checkpoint(self, filename: str, *args: Any, **kwargs: Any) -> dict:
         """See :meth:`ActionCheckpointLoading.load_checkpoint`; keeps the RNG states to resume."""
