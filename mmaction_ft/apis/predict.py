@@ -15,7 +15,7 @@ import json
 import os
 import os.path as osp
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from torch import nn
 
@@ -116,24 +116,38 @@ def predict_videos(
     return rows, failures
 
 
+def write_rows(
+    rows: Sequence[Dict[str, Any]],
+    path: str,
+    what: str,
+    header: Sequence[str],
+    cells: Callable[[Dict[str, Any]], Sequence[Any]],
+) -> str:
+    """Write ``rows`` as ``.json`` (as they are) or ``.csv`` (``header``, then ``cells(row)``
+    per row); ``what`` names the output in the error for another extension."""
+    if not path.endswith(('.json', '.csv')):
+        raise ValueError(f'{what} output must end in .csv or .json, got {path!r}')
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w', newline='') as f:
+        if path.endswith('.json'):
+            json.dump(list(rows), f, indent=1)
+        else:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            writer.writerows(cells(row) for row in rows)
+    return path
+
+
 def write_predictions(rows: Sequence[Dict[str, Any]], path: str) -> str:
     """Write ``.csv`` (path, class_1, score_1, ..., note) or ``.json`` (the rows as they are)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    if path.endswith('.json'):
-        with open(path, 'w') as f:
-            json.dump(list(rows), f, indent=1)
-        return path
-    if not path.endswith('.csv'):
-        raise ValueError(f'predictions output must end in .csv or .json, got {path!r}')
     k = max((len(row['topk']) for row in rows), default=0)
     header = ['path'] + [f'{field}_{i}' for i in range(1, k + 1) for field in ('class', 'score')]
-    with open(path, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(header + ['note'])
-        for row in rows:
-            cells = [cell for name, score in row['topk'] for cell in (name, score)]
-            writer.writerow([row['path']] + cells + [''] * (2 * k - len(cells)) + [row['note']])
-    return path
+
+    def cells(row: Dict[str, Any]) -> List[Any]:
+        scores = [cell for name, score in row['topk'] for cell in (name, score)]
+        return [row['path']] + scores + [''] * (2 * k - len(scores)) + [row['note']]
+
+    return write_rows(rows, path, 'predictions', header + ['note'], cells)
 
 
 def format_table(rows: Sequence[Dict[str, Any]], shown: int = 3) -> str:

@@ -7,8 +7,6 @@ video length.
 A last window is added to cover the tail when the stride does not reach the end exactly.
 """
 
-import csv
-import json
 import logging
 import math
 import os
@@ -21,6 +19,7 @@ from torch import nn
 
 from .checkpoint_meta import inference_settings
 from .inference import build_inference_pipeline, inference_recognizer, top_classes
+from .predict import write_rows
 
 __all__ = ['plot_timeline', 'sliding_windows', 'video_timeline', 'write_timeline']
 
@@ -158,18 +157,9 @@ def video_timeline(
 
 def write_timeline(rows: Sequence[Dict[str, Any]], path: str) -> str:
     """Write the timeline as ``.csv`` (start, end, top_class, score) or ``.json`` (all fields)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    if path.endswith('.json'):
-        with open(path, 'w') as f:
-            json.dump(list(rows), f, indent=1)
-    elif path.endswith('.csv'):
-        with open(path, 'w', newline='') as f:
-            writer = csv.writer(f)
-            writer.writerow(TIMELINE_FIELDS)
-            writer.writerows([[row[key] for key in TIMELINE_FIELDS] for row in rows])
-    else:
-        raise ValueError(f'timeline output must end in .csv or .json, got {path!r}')
-    return path
+    return write_rows(
+        rows, path, 'timeline', TIMELINE_FIELDS, lambda row: [row[k] for k in TIMELINE_FIELDS]
+    )
 
 
 def plot_timeline(rows: Sequence[Dict[str, Any]], path: str, title: str = '') -> str:
