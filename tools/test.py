@@ -12,6 +12,7 @@ from mmengine.dist import get_rank
 
 from mmaction_ft.apis import prepare_test_cfg, test_checkpoint
 from mmaction_ft.config import load_config
+from mmaction_ft.engine.distributed import release_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,6 +49,7 @@ def main() -> None:
             f'  {name}: {value:.4f}' for name, value in metrics.items() if isinstance(value, float)
         ]
         print('\n'.join([f'test results of {osp.basename(args.checkpoint)}:'] + lines))
+    release_distributed()
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ from mmengine.config import DictAction
 from mmaction_ft.apis import check_annotation_files, prepare_train_cfg
 from mmaction_ft.apis.run_setup import build_runner
 from mmaction_ft.config import load_config
+from mmaction_ft.engine.distributed import release_distributed
 
 
 def parse_args() -> argparse.Namespace:
@@ -74,6 +75,7 @@ def main() -> None:
     runner = build_runner(cfg)  # ActionRunner, or ActionFlexibleRunner for a `strategy`
     report.log(runner.logger)
     runner.train()
+    release_distributed()
 
 
 if __name__ == '__main__':

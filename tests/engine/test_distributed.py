@@ -1,9 +1,14 @@
 import pytest
 import torch
+import torch.distributed as dist
 from mmengine.config import Config
 from torch import nn
 
-from mmaction_ft.engine.distributed import CPUDistributedDataParallel, setup_distributed
+from mmaction_ft.engine.distributed import (
+    CPUDistributedDataParallel,
+    release_distributed,
+    setup_distributed,
+)
 
 
 def test_launcher_none_changes_nothing():
@@ -67,3 +72,12 @@ def test_cpu_wrapper_keeps_the_users_ddp_options(monkeypatch):
         broadcast_buffers=False,
         type='mmaction_ft.CPUDistributedDataParallel',
     )
+
+
+def test_release_destroys_the_process_group(monkeypatch):
+    release_distributed()  # nothing started: nothing to do
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    monkeypatch.setenv('MASTER_PORT', '29533')
+    dist.init_process_group('gloo', rank=0, world_size=1)
+    release_distributed()
+    assert not dist.is_initialized()
