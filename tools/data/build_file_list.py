@@ -5,7 +5,8 @@ Example (UCF101, all three splits, both formats)::
     python tools/data/build_file_list.py ucf101 data/ucf101/annotations \
         --out-dir data/ucf101 --frames-root data/ucf101/rawframes
 
-writes ``data/ucf101/ucf101_{train,val}_split_{1,2,3}_{rawframes,videos}.txt``.
+writes ``data/ucf101/ucf101_{train,val}_split_{1,2,3}_{rawframes,videos}.txt``; ``--split 1`` writes
+split 1 only (by default: every split whose official files are present).
 """
 
 import argparse
@@ -27,6 +28,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--videos-root', help='root of the videos (frame rate of untrimmed ones)')
     parser.add_argument('--filename-tmpl', help='frame file names (default: the dataset usual)')
     parser.add_argument('--fps', type=float, help='frame rate of every untrimmed video')
+    parser.add_argument(
+        '--split',
+        type=int,
+        nargs='+',
+        help='UCF101 / HMDB51 splits to build (default: those whose files are present)',
+    )
     parser.add_argument('--prefix', help='list file name prefix (default: the dataset name)')
     return parser.parse_args(argv)
 
@@ -40,10 +47,17 @@ def main(argv=None) -> int:
         sys.exit(f'{args.dataset} lists come only in {spec.formats}, not {sorted(unsupported)}')
     if 'rawframes' in formats and not args.frames_root:
         sys.exit('rawframes lists need --frames-root (or pass --formats videos)')
+    if args.split and not spec.has_splits:
+        sys.exit(f'{args.dataset} has no numbered splits; drop --split')
+    options = dict(splits=args.split) if spec.has_splits else {}
+    try:
+        samples = spec.parse(args.ann_dir, **options)
+    except (FileNotFoundError, ValueError) as exc:
+        sys.exit(f'error: {exc}')
     os.makedirs(args.out_dir, exist_ok=True)
     report = write_file_lists(
         args.prefix or args.dataset,
-        spec.parse(args.ann_dir),
+        samples,
         args.out_dir,
         formats=formats,
         frames_root=args.frames_root,

@@ -44,16 +44,19 @@ class DatasetSpec:
         parse: Reads the official annotations of ``ann_dir``.
         formats: The list formats the dataset can have.
         filename_tmpl: Frame file names of its frame folders.
+        has_splits: ``parse`` takes ``splits`` (the numbered train/test splits of UCF101 and
+            HMDB51).
     """
 
-    parse: Callable[[str], SampleLists]
+    parse: Callable[..., SampleLists]
     formats: Tuple[str, ...] = ('rawframes', 'videos')
     filename_tmpl: str = 'img_{:05d}.jpg'
+    has_splits: bool = False
 
 
 DATASETS: Dict[str, DatasetSpec] = {
-    'ucf101': DatasetSpec(parse_ucf101),
-    'hmdb51': DatasetSpec(parse_hmdb51),
+    'ucf101': DatasetSpec(parse_ucf101, has_splits=True),
+    'hmdb51': DatasetSpec(parse_hmdb51, has_splits=True),
     'kinetics400': DatasetSpec(parse_kinetics),
     'kinetics600': DatasetSpec(parse_kinetics),
     'kinetics700': DatasetSpec(parse_kinetics),

@@ -57,10 +57,38 @@ def _read_lines(path: str) -> Iterator[Tuple[int, str]]:
 def _find(ann_dir: str, *names: str) -> str:
     """Return the first of ``names`` present in ``ann_dir`` (searched recursively)."""
     for name in names:
-        hits = sorted(glob.glob(osp.join(ann_dir, '**', name), recursive=True))
+        hits = _glob(ann_dir, name)
         if hits:
             return hits[0]
     raise FileNotFoundError(f'none of {list(names)} found under {ann_dir}')
+
+
+# UCF101 and HMDB51 come with three train/test splits.
+OFFICIAL_SPLITS = (1, 2, 3)
+
+
+def _glob(ann_dir: str, name: str) -> List[str]:
+    return sorted(glob.glob(osp.join(ann_dir, '**', name), recursive=True))
+
+
+def _choose_splits(
+    dataset: str, ann_dir: str, splits: Optional[Sequence[int]], present: List[int], files: str
+) -> List[int]:
+    """The splits to read: those asked for, or the ones present; each must be complete."""
+    if splits is None:
+        if not present:
+            raise FileNotFoundError(f'no complete {dataset} split under {ann_dir} (needs {files})')
+        return present
+    unknown = [split for split in splits if split not in OFFICIAL_SPLITS]
+    if unknown:
+        raise ValueError(f'{dataset} has splits {list(OFFICIAL_SPLITS)}, not {unknown}')
+    missing = [split for split in splits if split not in present]
+    if missing:
+        raise FileNotFoundError(
+            f'{dataset} split(s) {missing} incomplete under {ann_dir} (needs {files}); '
+            f'complete splits there: {present or "none"}'
+        )
+    return list(splits)
 
 
 def _class_index(mapping: Dict[str, int], name: str, path: str, line_no: int) -> int:
@@ -69,16 +97,26 @@ def _class_index(mapping: Dict[str, int], name: str, path: str, line_no: int) ->
     return mapping[name]
 
 
-def parse_ucf101(ann_dir: str, splits: Sequence[int] = (1, 2, 3)) -> SampleLists:
+def parse_ucf101(ann_dir: str, splits: Optional[Sequence[int]] = None) -> SampleLists:
     """UCF101 from ``ucfTrainTestlist/``::
 
         classInd.txt       1 ApplyEyeMakeup                          (1-based)
         trainlist01.txt    ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1
         testlist01.txt     ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi   (label = folder)
 
+    Args:
+        ann_dir: Folder holding the files (searched recursively).
+        splits: Split numbers to read; None reads every split whose two files are present.
+
     Returns:
         Lists ``train_split_N`` and ``val_split_N`` for each split N.
     """
+    present = [
+        split
+        for split in OFFICIAL_SPLITS
+        if all(_glob(ann_dir, f'{name}{split:02d}.txt') for name in ('trainlist', 'testlist'))
+    ]
+    splits = _choose_splits('UCF101', ann_dir, splits, present, 'trainlist0N.txt + testlist0N.txt')
     class_file = _find(ann_dir, 'classInd.txt')
     classes = {}
     for line_no, line in _read_lines(class_file):
@@ -104,13 +142,18 @@ def parse_ucf101(ann_dir: str, splits: Sequence[int] = (1, 2, 3)) -> SampleLists
     return lists
 
 
-def parse_hmdb51(ann_dir: str, splits: Sequence[int] = (1, 2, 3)) -> SampleLists:
+def parse_hmdb51(ann_dir: str, splits: Optional[Sequence[int]] = None) -> SampleLists:
     """HMDB51 from ``testTrainMulti_7030_splits/``, one file per class and split::
 
         brush_hair_test_split1.txt    April_09_brush_hair_u_nm_np1_ba_goo_0.avi 1
 
     1 = train, 2 = test, 0 = unused. Classes are numbered in sorted name order, which is
     also the sorted order of the ``videos/<class>/`` folders.
+
+    Args:
+        ann_dir: Folder holding the files (searched recursively).
+        splits: Split numbers to read; None reads every split whose files are present for
+            every class.
 
     Returns:
         Lists ``train_split_N`` and ``val_split_N`` for each split N.
@@ -124,12 +167,14 @@ def parse_hmdb51(ann_dir: str, splits: Sequence[int] = (1, 2, 3)) -> SampleLists
     classes = sorted({name for name, _ in files})
     if not classes:
         raise FileNotFoundError(f'no <class>_test_split<N>.txt files under {ann_dir}')
+    present = [
+        split for split in OFFICIAL_SPLITS if all((name, split) in files for name in classes)
+    ]
+    splits = _choose_splits('HMDB51', ann_dir, splits, present, '<class>_test_splitN.txt')
     lists: SampleLists = {}
     for split in splits:
         train, val = [], []
         for label, name in enumerate(classes):
-            if (name, split) not in files:
-                raise FileNotFoundError(f'{name}_test_split{split}.txt missing under {ann_dir}')
             path = files[name, split]
             for line_no, line in _read_lines(path):
                 parts = line.split()

@@ -1,5 +1,7 @@
+import importlib.util
 import json
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,6 +21,15 @@ from mmaction_ft.datasets.preparation import (
     parse_ucf101,
     write_file_lists,
 )
+
+BUILD_FILE_LIST = Path(__file__).resolve().parents[3] / 'tools' / 'data' / 'build_file_list.py'
+
+
+def load_build_file_list():
+    spec = importlib.util.spec_from_file_location('tool_build_file_list', BUILD_FILE_LIST)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_frames(root, frame_dir, num_frames, tmpl='img_{:05d}.jpg'):
@@ -115,6 +126,34 @@ def test_ucf101_unknown_class_names_file_and_line(ucf101):
     )
     with pytest.raises(ValueError, match=r'testlist02.txt:1: unknown class'):
         parse_ucf101(str(ucf101 / 'annotations'))
+
+
+def test_ucf101_reads_the_splits_that_are_present(ucf101):
+    for name in ('trainlist02.txt', 'testlist02.txt', 'testlist03.txt'):
+        os.remove(ucf101 / 'annotations' / name)
+    lists = parse_ucf101(str(ucf101 / 'annotations'))
+    assert sorted(lists) == ['train_split_1', 'val_split_1']
+    with pytest.raises(
+        FileNotFoundError, match=r'split\(s\) \[3\] incomplete .*complete splits there: \[1\]'
+    ):
+        parse_ucf101(str(ucf101 / 'annotations'), splits=(1, 3))
+    with pytest.raises(ValueError, match=r'has splits \[1, 2, 3\], not \[4\]'):
+        parse_ucf101(str(ucf101 / 'annotations'), splits=(4,))
+
+
+def test_build_file_list_split_option(ucf101):
+    build_file_list = load_build_file_list()
+    os.remove(ucf101 / 'annotations' / 'testlist03.txt')
+    out = ucf101 / 'lists'
+    args = ['ucf101', str(ucf101 / 'annotations'), '--out-dir', str(out), '--formats', 'videos']
+    assert build_file_list.main(args) == 0  # splits 1 and 2: split 3 lacks its test list
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f'ucf101_{s}_split_{n}_videos.txt' for n in (1, 2) for s in ('train', 'val')
+    )
+    with pytest.raises(SystemExit, match=r'split\(s\) \[3\] incomplete'):
+        build_file_list.main(args + ['--split', '3'])
+    with pytest.raises(SystemExit, match='kinetics400 has no numbered splits'):
+        build_file_list.main(['kinetics400', *args[1:], '--split', '1'])
 
 
 def test_hmdb51_split_files(tmp_path):
