@@ -78,14 +78,19 @@ def train(config: str, work_dir: str, cfg_options: Optional[dict] = None, seed: 
     return runner
 
 
-def best_checkpoint(work_dir: str) -> str:
-    """The ``best_acc_top1_epoch_N.pth`` the checkpoint hook kept in ``work_dir``."""
-    best = [name for name in os.listdir(work_dir) if name.startswith('best_acc_top1_epoch_')]
-    if len(best) != 1:
+def best_checkpoint(runner) -> str:
+    """The best checkpoint of the run that ``runner`` just finished.
+
+    The checkpoint hook records it in the message hub (``best_ckpt``); an earlier run in the same
+    work dir may have left other ``best_*.pth`` files there, which are not this run's.
+    """
+    best = runner.message_hub.get_info('best_ckpt')
+    if not best or not osp.isfile(best):
         raise FileNotFoundError(
-            f'expected one best_acc_top1_epoch_*.pth in {work_dir}, found {sorted(best)}'
+            f'the run in {runner.work_dir} kept no best checkpoint (got {best!r}); the demo '
+            'config saves one with default_hooks.checkpoint.save_best'
         )
-    return osp.join(work_dir, best[0])
+    return best
 
 
 def run_demo(
@@ -128,7 +133,7 @@ def run_demo(
     with open(runner.logger.log_file) as f:
         head_swap = [line.split(' - ')[-1].strip() for line in f if '-> re-initialised' in line]
 
-    best = best_checkpoint(work_dir)
+    best = best_checkpoint(runner)
     cfg, report = load_config(FINETUNE_CONFIG)
     prepare_test_cfg(cfg, FINETUNE_CONFIG, work_dir=work_dir)
     metrics = test_checkpoint(cfg, best, report)

@@ -1,7 +1,9 @@
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.logging import MessageHub
 
 from mmaction_ft.demo.finetune import best_checkpoint, export_model, format_summary, val_history
 
@@ -38,14 +40,16 @@ def test_export_model_keeps_meta_and_weights_only(tmp_path):
     assert torch.equal(exported['state_dict']['backbone.w'], weights['backbone.w'])
 
 
-def test_best_checkpoint_needs_exactly_one(tmp_path):
-    with pytest.raises(FileNotFoundError, match='best_acc_top1_epoch_'):
-        best_checkpoint(str(tmp_path))
-    (tmp_path / 'best_acc_top1_epoch_3.pth').write_bytes(b'')
-    assert best_checkpoint(str(tmp_path)).endswith('best_acc_top1_epoch_3.pth')
-    (tmp_path / 'best_acc_top1_epoch_4.pth').write_bytes(b'')
-    with pytest.raises(FileNotFoundError, match='found'):
-        best_checkpoint(str(tmp_path))
+def test_best_checkpoint_is_the_runs_own_not_an_earlier_runs(tmp_path):
+    # A rerun (another seed) in the same work dir leaves the first run's best file beside it.
+    (tmp_path / 'best_acc_top1_epoch_8.pth').write_bytes(b'')
+    (tmp_path / 'best_acc_top1_epoch_12.pth').write_bytes(b'')
+    hub = MessageHub(f'demo-best-{tmp_path.name}')
+    runner = SimpleNamespace(message_hub=hub, work_dir=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match='kept no best checkpoint'):
+        best_checkpoint(runner)
+    hub.update_info('best_ckpt', str(tmp_path / 'best_acc_top1_epoch_12.pth'))
+    assert best_checkpoint(runner) == str(tmp_path / 'best_acc_top1_epoch_12.pth')
 
 
 def test_summary_names_head_swap_val_curve_and_test_accuracy():
