@@ -95,5 +95,8 @@ VISUALIZERS = Registry(
     locations=['mmaction_ft.visualization'],
 )
 VISBACKENDS = Registry(
-    'vis_backend', parent=MMENGINE_VISBACKENDS, scope=SCOPE, locations=['mmaction_ft.engine']
+    'vis_backend',
+    parent=MMENGINE_VISBACKENDS,
+    scope=SCOPE,
+    locations=['mmaction_ft.visualization'],
 )

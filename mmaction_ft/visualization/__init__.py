@@ -1,5 +1,7 @@
-"""Drawing predictions on videos; importing this package registers ``ActionVisualizer``."""
+"""Drawing predictions on videos, training curves; importing this package registers
+``ActionVisualizer`` and ``TensorboardVisBackend``."""
 
 from .action_visualizer import ActionVisualizer
+from .tensorboard_backend import TensorboardVisBackend
 
-__all__ = ['ActionVisualizer']
+__all__ = ['ActionVisualizer', 'TensorboardVisBackend']
