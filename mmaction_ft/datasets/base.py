@@ -2,7 +2,7 @@
 
 import logging
 import os.path as osp
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -14,6 +14,24 @@ from mmaction_ft.registry import TRANSFORMS
 from .annotation import AnnotationError, LineFormatError, load_class_names, read_lines
 
 Label = Union[int, List[int]]
+
+
+class AnnotationLine(NamedTuple):
+    """One non-blank line of an annotation list, as the dataset reads it.
+
+    Attributes:
+        lineno: 1-based line number in the file.
+        text: The line, stripped.
+        data_info: What :meth:`BaseActionDataset.parse_line` made of it; ``None`` when the line
+            does not parse. Set (with a ``problem``) when only its label is refused.
+        problem: Why the dataset refuses the line (the message of its error), ``None`` when the
+            line is accepted.
+    """
+
+    lineno: int
+    text: str
+    data_info: Optional[Dict[str, Any]]
+    problem: Optional[str]
 
 
 class BaseActionDataset(BaseDataset):
@@ -159,18 +177,42 @@ class BaseActionDataset(BaseDataset):
         """
         raise NotImplementedError
 
-    def load_data_list(self) -> List[dict]:
-        """Parse every line of ``ann_file`` and check its labels."""
-        data_list = []
+    def parse_annotation_lines(self) -> Iterator[AnnotationLine]:
+        """Parse every non-blank line of ``ann_file`` and check its labels, without raising.
+
+        The one reading of the list: :meth:`load_data_list` raises on the first line with a
+        ``problem``; the dataset doctor (:mod:`mmaction_ft.datasets.preparation.doctor`) reports
+        them all. A BOM, CRLF line ends and any run of whitespace between fields are accepted
+        (see :func:`~mmaction_ft.datasets.annotation.read_lines`).
+
+        Yields:
+            One :class:`AnnotationLine` per non-blank line, in file order.
+
+        Raises:
+            FileNotFoundError: ``ann_file`` does not exist.
+        """
         for lineno, line in read_lines(self.ann_file):
             try:
                 info = self.parse_line(line)
+            except LineFormatError as err:
+                yield AnnotationLine(lineno, line, None, str(err))
+                continue
+            try:
                 self._check_label(info['label'])
             except LineFormatError as err:
+                yield AnnotationLine(lineno, line, info, str(err))
+                continue
+            yield AnnotationLine(lineno, line, info, None)
+
+    def load_data_list(self) -> List[dict]:
+        """Parse every line of ``ann_file`` and check its labels."""
+        data_list = []
+        for parsed in self.parse_annotation_lines():
+            if parsed.problem is not None:
                 raise AnnotationError(
-                    self.ann_file, lineno, str(err), line, self.line_format()
-                ) from None
-            data_list.append(info)
+                    self.ann_file, parsed.lineno, parsed.problem, parsed.text, self.line_format()
+                )
+            data_list.append(parsed.data_info)
         if not data_list:
             # mmengine would fail later with "need at least one array to concatenate".
             raise ValueError(
@@ -192,11 +234,24 @@ class BaseActionDataset(BaseDataset):
             num_classes: The class count, which the dataset keeps from now on.
             source: Where it comes from, quoted in errors (``'model.cls_head.num_classes'``).
         """
+        if self.adopt_num_classes(num_classes, source):
+            self.load_data_list()
+
+    def adopt_num_classes(self, num_classes: int, source: str) -> bool:
+        """Range-check labels against ``num_classes`` from now on, if the dataset has no count.
+
+        Args:
+            num_classes: The class count (the head's, for training).
+            source: Where it comes from, quoted in label errors.
+
+        Returns:
+            Whether it was adopted (False when the dataset already has a ``num_classes``).
+        """
         if self.num_classes is not None:
-            return
+            return False
         self.num_classes = num_classes
         self._num_classes_source = source
-        self.load_data_list()
+        return True
 
     def parse_labels(self, tokens: Sequence[str]) -> Label:
         """Labels of one line: an int (``-1`` when absent) or, multi-label, a list of ints."""

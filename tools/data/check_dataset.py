@@ -1,18 +1,22 @@
 """Check a dataset's annotation list against the files on disk (the dataset doctor).
 
+The list is read by the dataset training builds (from CONFIG, or from the flags) and every frame
+file / video is decoded as the pipeline decodes it; see ``mmaction_ft.datasets.preparation.doctor``
+for the issue kinds.
+
 Examples::
 
     python tools/data/check_dataset.py configs/tsn_r50_ucf101.py --split val --workers 4
     python tools/data/check_dataset.py --ann-file data/ucf101/ucf101_train_split_1_videos.txt \
         --data-root data/ucf101/videos --type videos --num-classes 101 --out-clean clean.txt
 
-Exits with status 1 when a line has an error.
+Exits with status 1 when a line has an error, 2 when the list or the config cannot be read.
 """
 
 import argparse
 import sys
 
-from mmaction_ft.datasets.preparation import check_dataset, dataset_settings_from_config
+from mmaction_ft.datasets.preparation import check_config, check_dataset
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,10 +34,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--with-offset', action='store_true', help='<dir> <offset> <frames> <label>'
     )
     parser.add_argument(
+        '--test-mode', action='store_true', help='lines may omit the label (test lists)'
+    )
+    parser.add_argument(
         '--decode',
         default='full',
         choices=('full', 'header'),
-        help='decode every frame of each video, or only open it',
+        help='full: decode every frame file and every video to its end; '
+        'header: only look frame files up and open videos',
     )
     parser.add_argument('--workers', type=int, default=1, help='number of processes')
     parser.add_argument('--out-clean', help='write the list without the lines that have errors')
@@ -47,27 +55,25 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.config:
-        settings = dataset_settings_from_config(args.config, args.split)
-        if args.num_classes is not None:
-            settings['num_classes'] = args.num_classes
-    else:
-        settings = dict(
-            ann_file=args.ann_file,
-            data_root=args.data_root,
-            data_type=args.type,
-            num_classes=args.num_classes,
-            multi_class=args.multi_class,
-            with_offset=args.with_offset,
-            start_index=args.start_index,
-        )
-        if args.type == 'rawframes':
-            settings['filename_tmpl'] = args.filename_tmpl
+    options = dict(decode=args.decode, workers=args.workers, progress=not args.no_progress)
     try:
-        report = check_dataset(
-            **settings, decode=args.decode, workers=args.workers, progress=not args.no_progress
-        )
-    except FileNotFoundError as exc:
+        if args.config:
+            report = check_config(args.config, args.split, args.num_classes, **options)
+        else:
+            report = check_dataset(
+                args.ann_file,
+                args.data_root,
+                args.type,
+                num_classes=args.num_classes,
+                filename_tmpl=args.filename_tmpl,
+                multi_class=args.multi_class,
+                with_offset=args.with_offset,
+                start_index=args.start_index,
+                test_mode=args.test_mode,
+                **options,
+            )
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        # A missing list or a config / argument the dataset refuses: nothing to check.
         print(f'error: {exc}', file=sys.stderr)
         return 2
     print(report.summary(max_per_kind=args.show))

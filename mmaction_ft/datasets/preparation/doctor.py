@@ -1,25 +1,44 @@
-"""Dataset doctor: check every line of an annotation list against the files on disk.
+"""Dataset doctor: check each line of an annotation list, and its files, as training would.
 
-It reads the list the way RawframeDataset / VideoDataset do (whitespace separated, 0-based
-labels)::
+The doctor reads the list with the dataset itself: it builds the ``RawframeDataset`` /
+``VideoDataset`` of a config (``<split>_dataloader.dataset`` as the runner builds it, MMAction2
+0.x ``data=dict(train=...)`` configs translated by :func:`mmaction_ft.config.load_config`,
+wrappers such as ``RepeatDataset`` unwrapped) or from plain arguments, and walks
+:meth:`~mmaction_ft.datasets.base.BaseActionDataset.parse_annotation_lines`. So a line that
+training parses the doctor parses (a BOM, CRLF line ends, tabs or runs of spaces between fields,
+a video path with spaces), and a line training refuses the doctor reports with the dataset's
+own message. The formats are those of the datasets::
 
     <frame_dir> <total_frames> <label> [<label> ...]      rawframes
     <frame_dir> <offset> <total_frames> <label>           rawframes, with_offset=True
     <video> <label> [<label> ...]                         videos
 
-and reports, with the line number, each problem that would crash or silently hurt a
-training run. Issue kinds (``error`` lines are dropped from a cleaned list):
+Files are checked the way the pipeline reads them: every frame file a rawframes line needs
+(``offset + start_index ...``, both ``x``/``y`` files for flow) is decoded with
+:func:`~mmaction_ft.datasets.transforms.decoding.decode_frame_bytes`, the decoder of
+``RawFrameDecode`` (with the pipeline's ``decoding_backend``); a video is opened, and decoded
+to its end, with the :mod:`~mmaction_ft.datasets.video_io` reader of the pipeline's ``*Init``
+transform (decord unless the pipeline says ``PyAVInit`` / ``OpenCVInit``). With
+``decode='header'`` frame files are only looked up and videos only opened.
 
-    parse_error            error    the line does not have the expected fields
+Every problem of a line is reported (a duplicate with an out-of-range label, or whose frames
+are corrupt, gets one issue for each). The lines with an ``error`` are exactly the lines that
+fail in training, plus duplicates, which training accepts but which count a video twice. Error
+lines are dropped from a cleaned list (``--out-clean``). Issue kinds:
+
+    parse_error            error    the dataset cannot parse the line (fields, integers, labels)
+    label_out_of_range     error    the dataset refuses a label (< 0, or >= num_classes)
+    duplicate              error    the same video (and offset) is on an earlier usable line
     missing                error    frame folder or video file does not exist
+    no_frames              error    a rawframes line says 0 frames (sampling has nothing to read)
     short_folder           error    the folder lacks frames the line asks for
+    corrupt_frame          error    a frame file is empty, a truncated JPEG / PNG or undecodable
     extra_frames           warning  the folder holds more frames than the line says
     empty_file             error    the video has 0 bytes
     undecodable            error    the video cannot be opened (truncated, not a video)
     decode_error           error    decoding stops part way (truncated or corrupt data)
     frame_count_mismatch   error    fewer frames decode than the header says (warning if more)
-    label_out_of_range     error    a label is < 0 or >= num_classes
-    duplicate              error    the same video (and offset) already appeared
+    empty_list             error    the list holds no line at all (line 0)
     empty_class            warning  a class has no usable sample (line 0: whole dataset)
 """
 
@@ -28,8 +47,19 @@ import os
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
+from ..base import BaseActionDataset
+from ..rawframe_dataset import RawframeDataset
+from ..transforms.decoding import (
+    DecordInit,
+    OpenCVInit,
+    PyAVInit,
+    RawFrameDecode,
+    decode_frame_bytes,
+    video_file_path,
+)
+from ..video_dataset import VideoDataset
 from ..video_io import DecodeError, open_video
 from .frame_extraction import short_error
 
@@ -37,6 +67,9 @@ ERROR = 'error'
 WARNING = 'warning'
 DATA_TYPES = ('rawframes', 'videos')
 DECODE_MODES = ('full', 'header')
+# The reader each video *Init transform opens (video_io backend names).
+VIDEO_BACKENDS = {DecordInit: 'decord', PyAVInit: 'pyav', OpenCVInit: 'opencv'}
+MAX_NAMED_FRAMES = 3  # corrupt frame files named in one issue
 
 
 @dataclass(frozen=True)
@@ -60,112 +93,134 @@ class Issue:
         return f'{where}: {self.kind}: {self.message}'
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A parsed annotation line."""
-
-    line_no: int
-    path: str
-    labels: Tuple[int, ...]
-    total_frames: Optional[int] = None
-    offset: int = 0
+Problem = Tuple[str, str, str]  # (kind, message, severity)
 
 
-def parse_line(
-    line: str, data_type: str, with_offset: bool = False, multi_class: bool = False
-) -> Tuple[str, Optional[int], int, Tuple[int, ...]]:
-    """Split one list line into ``(path, total_frames, offset, labels)``.
-
-    ``total_frames`` is None for videos; ``offset`` is 0 unless ``with_offset``.
-
-    Raises:
-        ValueError: If the fields are missing or not integers.
-    """
-    parts = line.split()
-    num_numbers = {'videos': 0, 'rawframes': 2 if with_offset else 1}[data_type]
-    if len(parts) < 2 + num_numbers:
-        raise ValueError(f'expected {2 + num_numbers} or more fields, got {len(parts)}')
-    try:
-        numbers = [int(x) for x in parts[1 : 1 + num_numbers]]
-        labels = tuple(int(x) for x in parts[1 + num_numbers :])
-    except ValueError:
-        raise ValueError(f'non-integer field in {line.strip()!r}') from None
-    if len(labels) > 1 and not multi_class:
-        raise ValueError(f'{len(labels)} labels but multi_class is False')
-    offset = numbers[0] if with_offset else 0
-    total_frames = numbers[-1] if numbers else None
-    if total_frames is not None and total_frames < 1:
-        raise ValueError(f'total_frames must be positive, got {total_frames}')
-    return parts[0], total_frames, offset, labels
+def _frame_names(filename_tmpl: str, index: int, modality: str) -> List[str]:
+    """The files RawFrameDecode reads for frame ``index`` (offset included)."""
+    if modality == 'Flow':
+        return [filename_tmpl.format('x', index), filename_tmpl.format('y', index)]
+    return [filename_tmpl.format(index)]
 
 
 def check_frame_folder(
-    folder: str, total_frames: int, offset: int, start_index: int, filename_tmpl: str
-) -> List[Tuple[str, str, str]]:
-    """Check a frame folder holds frames ``offset + start_index ... + total_frames - 1``.
+    folder: str,
+    total_frames: int,
+    offset: int,
+    start_index: int,
+    filename_tmpl: str,
+    modality: str = 'RGB',
+    decode: str = 'full',
+    decoding_backend: str = 'cv2',
+) -> List[Problem]:
+    """Check a folder holds frames ``offset + start_index ... + total_frames - 1``, decodable.
+
+    Args:
+        folder: The frame folder (``frame_dir`` of the dataset).
+        total_frames: Frames the line says the folder holds.
+        offset: Frame offset of the line (``with_offset``), else 0.
+        start_index: Index of the first frame file.
+        filename_tmpl: Frame file names; flow takes ``('x' | 'y', index)``.
+        modality: ``'RGB'`` or ``'Flow'`` (an ``x`` and a ``y`` file per frame).
+        decode: ``'full'`` decodes every file as ``RawFrameDecode`` does; ``'header'`` only
+            looks them up.
+        decoding_backend: Image decoder of ``RawFrameDecode`` (``'cv2'``, ``'pillow'`` ...).
 
     Returns:
         ``(kind, message, severity)`` for each problem.
     """
+    problems: List[Problem] = []
+    if total_frames == 0:
+        problems.append(('no_frames', f'{folder}: the line says 0 frames', ERROR))
     if not osp.isdir(folder):
-        return [('missing', f'frame folder {folder} not found', ERROR)]
+        return problems + [('missing', f'frame folder {folder} not found', ERROR)]
     names = set(os.listdir(folder))
     first = offset + start_index
-    wanted = [filename_tmpl.format(first + i) for i in range(total_frames)]
-    absent = [name for name in wanted if name not in names]
+    wanted = [_frame_names(filename_tmpl, first + i, modality) for i in range(total_frames)]
+    absent = [name for frame in wanted for name in frame if name not in names]
     if absent:
-        present = total_frames - len(absent)
-        return [
-            (
-                'short_folder',
-                f'{folder}: line says {total_frames} frames, {present} of them exist '
-                f'(first missing: {absent[0]})',
-                ERROR,
-            )
-        ]
-    if offset == 0 and filename_tmpl.format(first + total_frames) in names:
+        present = sum(all(name in names for name in frame) for frame in wanted)
+        message = (
+            f'{folder}: line says {total_frames} frames, {present} of them exist '
+            f'(first missing: {absent[0]})'
+        )
+        problems.append(('short_folder', message, ERROR))
+    elif offset == 0 and total_frames:
         extra = 0
-        while filename_tmpl.format(first + total_frames + extra) in names:
+        while all(
+            name in names
+            for name in _frame_names(filename_tmpl, first + total_frames + extra, modality)
+        ):
             extra += 1
-        return [
-            (
-                'extra_frames',
-                f'{folder}: line says {total_frames} frames, folder has {total_frames + extra}',
-                WARNING,
+        if extra:
+            message = (
+                f'{folder}: line says {total_frames} frames, folder has {total_frames + extra}'
             )
-        ]
-    return []
+            problems.append(('extra_frames', message, WARNING))
+    if decode == 'full':
+        flag = 'grayscale' if modality == 'Flow' else 'color'
+        present_files = [name for frame in wanted for name in frame if name in names]
+        failures = _undecodable_frames(folder, present_files, flag, decoding_backend)
+        if failures:
+            shown = '; '.join(failures[:MAX_NAMED_FRAMES])
+            if len(failures) > MAX_NAMED_FRAMES:
+                shown += f' (+{len(failures) - MAX_NAMED_FRAMES} more)'
+            message = f'{len(failures)} of {len(present_files)} frame files fail: {shown}'
+            problems.append(('corrupt_frame', message, ERROR))
+    return problems
 
 
-def check_video(path: str, decode: str = 'full') -> List[Tuple[str, str, str]]:
-    """Check a video exists, opens with decord and (``decode='full'``) decodes completely.
+def _undecodable_frames(folder: str, names: List[str], flag: str, backend: str) -> List[str]:
+    """The decoder's error for each file of ``names`` that ``RawFrameDecode`` would refuse."""
+    failures = []
+    for name in names:
+        path = osp.join(folder, name)
+        try:
+            with open(path, 'rb') as f:
+                decode_frame_bytes(f.read(), path, flag, backend)
+        except (OSError, DecodeError) as exc:
+            failures.append(str(exc))
+    return failures
+
+
+def check_video(path: str, decode: str = 'full', backend: str = 'decord') -> List[Problem]:
+    """Check a video exists, opens and (``decode='full'``) decodes completely.
+
+    Args:
+        path: The video (``filename`` of the dataset; ``.mp4`` is added to a name without
+            extension that does not exist, as the decoders do).
+        decode: ``'full'`` decodes every frame; ``'header'`` only opens the file.
+        backend: The :mod:`~mmaction_ft.datasets.video_io` reader (``'decord'``, ``'pyav'``,
+            ``'opencv'``).
 
     Returns:
         ``(kind, message, severity)`` for each problem.
     """
+    path = video_file_path(path)
     if not osp.isfile(path):
         return [('missing', f'video {path} not found', ERROR)]
     if osp.getsize(path) == 0:
         return [('empty_file', f'{path} has 0 bytes', ERROR)]
     try:
-        reader = open_video(path, 'decord')
+        reader = open_video(path, backend)
     except DecodeError as exc:
         return [('undecodable', f'{path} cannot be opened ({_reason(exc)})', ERROR)]
-    header = len(reader)
-    if decode == 'header':
-        return []
-    decoded = 0
-    try:
-        for _ in reader.iter_frames():
-            decoded += 1
-    except DecodeError as exc:
-        return [
-            (
-                'decode_error',
-                f'{path}: decoding stops after {decoded} of {header} frames ({_reason(exc)})',
-                ERROR,
-            )
-        ]
+    with reader:
+        header = len(reader)
+        if decode == 'header':
+            return []
+        decoded = 0
+        try:
+            for _ in reader.iter_frames():
+                decoded += 1
+        except DecodeError as exc:
+            return [
+                (
+                    'decode_error',
+                    f'{path}: decoding stops after {decoded} of {header} frames ({_reason(exc)})',
+                    ERROR,
+                )
+            ]
     if decoded != header:
         severity = ERROR if decoded < header else WARNING
         message = f'{path}: header says {header} frames, {decoded} decode'
@@ -178,26 +233,27 @@ def _reason(exc: DecodeError) -> str:
     return short_error(exc.__cause__ or exc)
 
 
-def _check_task(task: tuple) -> Tuple[int, List[Tuple[str, str, str]]]:
-    """Pool worker: run the file check of one entry."""
-    line_no, kind, args = task
-    if kind == 'videos':
+def _check_task(task: tuple) -> Tuple[int, List[Problem]]:
+    """Pool worker: run the file check of one line."""
+    line_no, data_type, args = task
+    if data_type == 'videos':
         return line_no, check_video(*args)
     return line_no, check_frame_folder(*args)
 
 
 @dataclass
 class DoctorReport:
-    """The result of :func:`check_dataset`.
+    """The result of :func:`diagnose`.
 
     Attributes:
         ann_file: The checked list.
-        data_root: Root the list paths are relative to.
+        data_root: The dataset's data prefix, which the list paths are joined to.
         data_type: ``'rawframes'`` or ``'videos'``.
-        lines: The non-blank lines of the list as ``(line_no, text)``.
+        lines: The non-blank lines of the list as ``(line_no, text)``, stripped (as read by
+            the dataset: no BOM, no CR).
         issues: Every problem found, sorted by line.
         class_counts: Usable samples per class (lines without errors).
-        num_classes: The class count checked against (given or inferred).
+        num_classes: The dataset's class count, else inferred as ``max label + 1``.
     """
 
     ann_file: str
@@ -251,93 +307,69 @@ class DoctorReport:
         return len(kept)
 
 
-def check_dataset(
-    ann_file: str,
-    data_root: str,
-    data_type: str = 'rawframes',
-    num_classes: Optional[int] = None,
-    filename_tmpl: str = 'img_{:05}.jpg',
-    multi_class: bool = False,
-    with_offset: bool = False,
-    start_index: Optional[int] = None,
-    decode: str = 'full',
-    workers: int = 1,
-    progress: bool = False,
+def diagnose(
+    dataset: BaseActionDataset, decode: str = 'full', workers: int = 1, progress: bool = False
 ) -> DoctorReport:
-    """Check every line of ``ann_file`` and the files it points to.
+    """Check every line of a dataset's annotation list, and its files, as training would.
+
+    Lines are read with the dataset's :meth:`~BaseActionDataset.parse_annotation_lines`; the
+    dataset may be built with ``lazy_init=True`` (it is never fully initialised here).
 
     Args:
-        ann_file: The annotation list.
-        data_root: Folder the list paths are relative to (``data_prefix`` of the dataset).
-        data_type: ``'rawframes'`` (frame folders) or ``'videos'``.
-        num_classes: Labels must be below this; inferred as ``max label + 1`` if None.
-        filename_tmpl: Frame file names of the folders (RawframeDataset's default).
-        multi_class: Lines may hold several labels.
-        with_offset: Rawframe lines are ``<frame_dir> <offset> <total_frames> <label>``.
-        start_index: First frame index; 1 for rawframes and 0 for videos if None.
-        decode: ``'full'`` decodes every video completely; ``'header'`` only opens it.
+        dataset: A :class:`RawframeDataset` or :class:`VideoDataset`; its pipeline says how
+            files are decoded (``RawFrameDecode``'s ``decoding_backend``, the video ``*Init``).
+        decode: ``'full'`` decodes every frame file / every video to its end; ``'header'`` only
+            looks frame files up and opens videos.
         workers: Number of processes for the file checks.
         progress: Show a progress bar.
 
     Returns:
         The report; see :class:`DoctorReport`.
+
+    Raises:
+        FileNotFoundError: The annotation list does not exist.
+        ValueError: ``decode`` is unknown, the dataset is of another type, or its pipeline
+            reads files through a remote ``io_backend`` (the doctor checks local files).
     """
-    if data_type not in DATA_TYPES:
-        raise ValueError(f'data_type must be one of {DATA_TYPES}, got {data_type!r}')
     if decode not in DECODE_MODES:
         raise ValueError(f'decode must be one of {DECODE_MODES}, got {decode!r}')
-    if start_index is None:
-        start_index = 1 if data_type == 'rawframes' else 0
-    if not osp.isfile(ann_file):
-        raise FileNotFoundError(
-            f'annotation file {ann_file} not found (tools/data/build_file_list.py writes it)'
-        )
-    report = DoctorReport(ann_file, data_root, data_type, num_classes=num_classes)
-    with open(ann_file, encoding='utf-8') as f:
-        report.lines = [(n, line.strip()) for n, line in enumerate(f, 1) if line.strip()]
-
-    entries: List[Entry] = []
+    data_type, backend = _file_access(dataset)
+    report = DoctorReport(
+        dataset.ann_file,
+        dataset.data_prefix[dataset.PREFIX_KEY],
+        data_type,
+        num_classes=dataset.num_classes,
+    )
+    labels: Dict[int, List[int]] = {}  # line -> labels, for lines whose labels are accepted
     seen: Dict[Tuple[str, int], int] = {}
-    for line_no, text in report.lines:
-        try:
-            path, total_frames, offset, labels = parse_line(
-                text, data_type, with_offset, multi_class
-            )
-        except ValueError as exc:
-            report.issues.append(Issue(line_no, 'parse_error', str(exc)))
+    tasks = []
+    for parsed in dataset.parse_annotation_lines():
+        line_no, info = parsed.lineno, parsed.data_info
+        report.lines.append((line_no, parsed.text))
+        if info is None:
+            report.issues.append(Issue(line_no, 'parse_error', parsed.problem))
             continue
-        key = (osp.normpath(path), offset)
+        if parsed.problem is not None:
+            report.issues.append(Issue(line_no, 'label_out_of_range', parsed.problem))
+        path = info['filename'] if data_type == 'videos' else info['frame_dir']
+        key = (osp.normpath(path), info.get('offset', 0))
         if key in seen:
             report.issues.append(Issue(line_no, 'duplicate', f'{path} already on line {seen[key]}'))
-            continue
-        seen[key] = line_no
-        entries.append(Entry(line_no, path, labels, total_frames, offset))
-
-    if num_classes is None:
-        labels = [label for e in entries for label in e.labels]
-        report.num_classes = max(labels) + 1 if labels else 0
-    for entry in entries:
-        for label in entry.labels:
-            if not 0 <= label < report.num_classes:
-                message = f'label {label} not in [0, {report.num_classes})'
-                report.issues.append(Issue(entry.line_no, 'label_out_of_range', message))
-
-    if data_type == 'videos':
-        tasks = [(e.line_no, 'videos', (osp.join(data_root, e.path), decode)) for e in entries]
-    else:
-        tasks = [
-            (
-                e.line_no,
-                'rawframes',
-                (osp.join(data_root, e.path), e.total_frames, e.offset, start_index, filename_tmpl),
-            )
-            for e in entries
-        ]
+        elif parsed.problem is None:
+            seen[key] = line_no
+        if parsed.problem is None:
+            labels[line_no] = _label_list(info['label'])
+        tasks.append((line_no, data_type, _file_check_args(dataset, info, decode, backend)))
+    if not report.lines:
+        message = f'{dataset.ann_file} holds no samples (empty, or only blank lines)'
+        report.issues.append(Issue(0, 'empty_list', message))
     report.issues += _run_file_checks(tasks, workers, progress)
 
+    if report.num_classes is None:
+        report.num_classes = max((max(ls) for ls in labels.values() if ls), default=-1) + 1
     bad = report.bad_lines
     report.class_counts = dict(
-        Counter(label for e in entries if e.line_no not in bad for label in e.labels)
+        Counter(label for line_no, ls in labels.items() if line_no not in bad for label in ls)
     )
     for label in range(report.num_classes):
         if label not in report.class_counts:
@@ -347,8 +379,54 @@ def check_dataset(
     return report
 
 
+def _label_list(label: Union[int, List[int]]) -> List[int]:
+    """The labels of a parsed line (``-1``, an unlabelled test line, has none)."""
+    if isinstance(label, int):
+        return [] if label == -1 else [label]
+    return list(label)
+
+
+def _file_access(dataset: BaseActionDataset) -> Tuple[str, str]:
+    """``(data_type, backend)``: the decoder the dataset's pipeline reads its files with."""
+    if isinstance(dataset, RawframeDataset):
+        data_type, readers, backend = 'rawframes', (RawFrameDecode,), 'cv2'
+    elif isinstance(dataset, VideoDataset):
+        data_type, readers, backend = 'videos', tuple(VIDEO_BACKENDS), 'decord'
+    else:
+        raise ValueError(
+            f'the doctor checks RawframeDataset and VideoDataset, got {type(dataset).__name__}'
+        )
+    for transform in getattr(dataset.pipeline, 'transforms', []):
+        if isinstance(transform, readers):
+            if transform.io_backend != 'disk':
+                raise ValueError(
+                    f'{transform!r} in the pipeline of {dataset.ann_file} reads through '
+                    f'io_backend={transform.io_backend!r}; the doctor checks local files only'
+                )
+            if data_type == 'rawframes':
+                return data_type, transform.decoding_backend
+            return data_type, VIDEO_BACKENDS[type(transform)]
+    return data_type, backend
+
+
+def _file_check_args(dataset: BaseActionDataset, info: dict, decode: str, backend: str) -> tuple:
+    """Arguments of :func:`check_video` / :func:`check_frame_folder` for one parsed line."""
+    if isinstance(dataset, VideoDataset):
+        return (info['filename'], decode, backend)
+    return (
+        info['frame_dir'],
+        info['total_frames'],
+        info['offset'],
+        dataset.start_index,
+        dataset.filename_tmpl,
+        dataset.modality,
+        decode,
+        backend,
+    )
+
+
 def _run_file_checks(tasks: list, workers: int, progress: bool) -> List[Issue]:
-    """Run the per-entry file checks, in a process pool when ``workers > 1``."""
+    """Run the per-line file checks, in a process pool when ``workers > 1``."""
     from mmengine.utils import track_parallel_progress, track_progress
 
     # The checks report problems as values, so any exception here is a bug and propagates.
@@ -367,52 +445,153 @@ def _run_file_checks(tasks: list, workers: int, progress: bool) -> List[Issue]:
     ]
 
 
-def dataset_settings_from_config(config: str, split: str = 'train') -> dict:
-    """Read the dataset of ``<split>_dataloader`` in an MMAction2-style config.
+def dataset_from_settings(
+    ann_file: str,
+    data_root: str = '',
+    data_type: str = 'rawframes',
+    num_classes: Optional[int] = None,
+    filename_tmpl: str = 'img_{:05}.jpg',
+    multi_class: bool = False,
+    with_offset: bool = False,
+    start_index: Optional[int] = None,
+    test_mode: bool = False,
+) -> BaseActionDataset:
+    """The dataset training would build from these settings (no pipeline, not yet read).
 
-    Handles 1.x configs (``train_dataloader.dataset`` with ``data_prefix=dict(img=...)`` or
-    ``dict(video=...)``, ``data_root`` joined to relative paths as mmengine does, wrappers
-    such as RepeatDataset unwrapped) and 0.x ``data=dict(train=...)`` configs.
-
-    Returns:
-        Keyword arguments for :func:`check_dataset` (without ``decode``/``workers``).
+    Args:
+        ann_file: The annotation list.
+        data_root: Folder the list paths are relative to (``data_prefix`` of the dataset).
+        data_type: ``'rawframes'`` (RawframeDataset) or ``'videos'`` (VideoDataset).
+        num_classes: Labels must be below this (required with ``multi_class``).
+        filename_tmpl: Frame file names of the folders (RawframeDataset only).
+        multi_class: Lines may hold several labels.
+        with_offset: Rawframe lines are ``<frame_dir> <offset> <total_frames> <label>``.
+        start_index: First frame index; the dataset's default (1 rawframes, 0 videos) if None.
+        test_mode: Lines may omit their label (test lists).
     """
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(config)
-    if cfg.get(f'{split}_dataloader') is not None:
-        dataset = cfg[f'{split}_dataloader'].get('dataset')
-        where = f'{split}_dataloader.dataset'
-    elif cfg.get('data') is not None and cfg.data.get(split) is not None:
-        dataset, where = cfg.data[split], f'data.{split}'
-    else:
-        raise KeyError(f'{config}: no {split}_dataloader (nor data.{split}) in the config')
-    while dataset is not None and 'ann_file' not in dataset and 'dataset' in dataset:
-        dataset, where = dataset['dataset'], where + '.dataset'
-    if dataset is None or 'ann_file' not in dataset:
-        raise KeyError(f'{config}: {where} has no ann_file')
-    types = {'RawframeDataset': 'rawframes', 'VideoDataset': 'videos'}
-    if dataset.get('type') not in types:
-        raise ValueError(
-            f'{config}: {where}.type is {dataset.get("type")!r}; the doctor checks {sorted(types)}'
-        )
-    data_type = types[dataset['type']]
-    root = dataset.get('data_root') or ''
-    prefix = dataset.get('data_prefix', '')
-    if isinstance(prefix, dict):
-        prefix = prefix.get('img' if data_type == 'rawframes' else 'video', '')
-    num_classes = dataset.get('num_classes')
-    if num_classes is None and isinstance(cfg.get('model'), dict):
-        num_classes = (cfg.model.get('cls_head') or {}).get('num_classes')
-    settings = dict(
-        ann_file=osp.join(root, dataset['ann_file']),
-        data_root=osp.join(root, prefix or ''),
-        data_type=data_type,
+    if data_type not in DATA_TYPES:
+        raise ValueError(f'data_type must be one of {DATA_TYPES}, got {data_type!r}')
+    kwargs = dict(
+        data_prefix=data_root,
+        multi_class=multi_class,
         num_classes=num_classes,
-        multi_class=bool(dataset.get('multi_class', False)),
-        with_offset=bool(dataset.get('with_offset', False)),
-        start_index=dataset.get('start_index'),
+        test_mode=test_mode,
+        lazy_init=True,
     )
-    if data_type == 'rawframes':
-        settings['filename_tmpl'] = dataset.get('filename_tmpl', 'img_{:05}.jpg')
-    return settings
+    if start_index is not None:
+        kwargs['start_index'] = start_index
+    if data_type == 'videos':
+        if with_offset:
+            raise ValueError('with_offset applies to rawframes lists only')
+        return VideoDataset(ann_file, [], **kwargs)
+    return RawframeDataset(
+        ann_file, [], filename_tmpl=filename_tmpl, with_offset=with_offset, **kwargs
+    )
+
+
+def check_dataset(
+    ann_file: str,
+    data_root: str,
+    data_type: str = 'rawframes',
+    num_classes: Optional[int] = None,
+    filename_tmpl: str = 'img_{:05}.jpg',
+    multi_class: bool = False,
+    with_offset: bool = False,
+    start_index: Optional[int] = None,
+    test_mode: bool = False,
+    decode: str = 'full',
+    workers: int = 1,
+    progress: bool = False,
+) -> DoctorReport:
+    """Check a list given by its settings: :func:`dataset_from_settings`, then :func:`diagnose`.
+
+    Without ``num_classes`` labels are only checked to be >= 0, as the dataset does, and the
+    report infers ``max label + 1`` for its class counts. See :func:`dataset_from_settings` and
+    :func:`diagnose` for the arguments.
+    """
+    dataset = dataset_from_settings(
+        ann_file,
+        data_root,
+        data_type,
+        num_classes=num_classes,
+        filename_tmpl=filename_tmpl,
+        multi_class=multi_class,
+        with_offset=with_offset,
+        start_index=start_index,
+        test_mode=test_mode,
+    )
+    return diagnose(dataset, decode=decode, workers=workers, progress=progress)
+
+
+def dataset_from_config(
+    config: str, split: str = 'train', num_classes: Optional[int] = None
+) -> BaseActionDataset:
+    """Build the dataset of ``<split>_dataloader`` of a config, as training builds it.
+
+    The config is loaded with :func:`mmaction_ft.config.load_config` (bases merged, MMAction2
+    0.x ``data=dict(train=...)`` translated, so a 0.x val / test dataset gets ``test_mode=True``
+    as 0.x tools gave it); wrappers (``RepeatDataset``'s ``dataset``) are unwrapped, and the
+    dataset is built through the ``DATASETS`` registry with ``lazy_init=True``, so a bad line
+    does not raise here. A dataset without a class count takes ``model.cls_head.num_classes``,
+    as the runner does before training (``BaseActionDataset.check_labels``).
+
+    Args:
+        config: The config file.
+        split: ``'train'``, ``'val'`` or ``'test'``.
+        num_classes: Overrides the dataset's ``num_classes`` (built with it).
+
+    Raises:
+        KeyError: The config has no such dataloader, or its dataset has no ``ann_file``.
+        ValueError: The dataset concatenates several lists, or is not a RawframeDataset /
+            VideoDataset (the message names the config key).
+    """
+    from mmaction_ft.config import load_config
+    from mmaction_ft.registry import DATASETS
+
+    cfg, _ = load_config(config)
+    loader = cfg.get(f'{split}_dataloader')
+    where = f'{split}_dataloader.dataset'
+    if not isinstance(loader, dict) or not isinstance(loader.get('dataset'), dict):
+        raise KeyError(f'{config}: no {where} (nor 0.x data.{split}) in the config')
+    dataset_cfg = loader['dataset']
+    while isinstance(dataset_cfg.get('dataset'), dict):  # RepeatDataset and other wrappers
+        dataset_cfg, where = dataset_cfg['dataset'], where + '.dataset'
+    if dataset_cfg.get('datasets'):
+        raise ValueError(
+            f'{config}: {where} concatenates {len(dataset_cfg["datasets"])} datasets; check each '
+            'list with --ann-file'
+        )
+    dataset_type = dataset_cfg.get('type')
+    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else dataset_type
+    if not (isinstance(cls, type) and issubclass(cls, (RawframeDataset, VideoDataset))):
+        raise ValueError(
+            f'{config}: {where}.type is {dataset_type!r}; the doctor checks RawframeDataset and '
+            'VideoDataset'
+        )
+    if not dataset_cfg.get('ann_file'):
+        raise KeyError(f'{config}: {where} has no ann_file')
+    dataset_cfg = dict(dataset_cfg, lazy_init=True)
+    # The doctor never runs the pipeline (it only reads how files are decoded from it), so a
+    # config still without one is checked with the default decoders.
+    dataset_cfg.setdefault('pipeline', [])
+    if num_classes is not None:
+        dataset_cfg['num_classes'] = num_classes
+    dataset = DATASETS.build(dataset_cfg)
+    head = (cfg.get('model') or {}).get('cls_head') or {}
+    if num_classes is None and isinstance(head.get('num_classes'), int):
+        dataset.adopt_num_classes(head['num_classes'], 'model.cls_head.num_classes')
+    return dataset
+
+
+def check_config(
+    config: str,
+    split: str = 'train',
+    num_classes: Optional[int] = None,
+    decode: str = 'full',
+    workers: int = 1,
+    progress: bool = False,
+) -> DoctorReport:
+    """Check the list of ``<split>_dataloader`` of a config: :func:`dataset_from_config`, then
+    :func:`diagnose` (see both for the arguments)."""
+    dataset = dataset_from_config(config, split, num_classes)
+    return diagnose(dataset, decode=decode, workers=workers, progress=progress)

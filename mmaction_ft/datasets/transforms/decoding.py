@@ -45,8 +45,9 @@ def _video_source(path: str, io_backend: str, backend_kwargs: dict):
     return io.BytesIO(_read_file(path, io_backend, backend_kwargs, 'video'))
 
 
-def _video_path(filename: str) -> str:
-    """MMAction2 lists may omit the extension of mp4 files (Kinetics youtube ids)."""
+def video_file_path(filename: str) -> str:
+    """The file a video decoder opens for ``filename``: MMAction2 lists may omit the extension of
+    mp4 files (Kinetics youtube ids), so ``filename + '.mp4'`` when ``filename`` does not exist."""
     if osp.splitext(filename)[1] == '' and not osp.exists(filename):
         return filename + '.mp4'
     return filename
@@ -58,6 +59,57 @@ def _frame_inds(results: dict) -> np.ndarray:
         frame_inds = frame_inds.reshape(-1)
         results['frame_inds'] = frame_inds
     return frame_inds
+
+
+# Signatures and end markers of the two common frame formats. Some cv2 builds decode a JPEG cut
+# short as far as its data goes (the rest grey) with only a libjpeg warning on stderr, so a file
+# without its end-of-image marker is refused before decoding, whatever the decoder; the marker is
+# searched in the last KiB because some writers pad a few bytes after it.
+_JPEG_START, _JPEG_END = b'\xff\xd8', b'\xff\xd9'
+_PNG_START, _PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND'
+_END_MARKER_WINDOW = 1024
+
+
+def decode_frame_bytes(
+    content: bytes, path: str, flag: str = 'color', backend: str = 'cv2'
+) -> np.ndarray:
+    """Decode the bytes of one frame file as an RGB (or grayscale) uint8 image.
+
+    The one frame decoder of training (:class:`RawFrameDecode`) and the dataset doctor
+    (:mod:`mmaction_ft.datasets.preparation.doctor`), so both refuse the same files.
+
+    Args:
+        content: The bytes of the file.
+        path: Where they come from, named in errors.
+        flag: ``'color'`` (``H x W x 3`` RGB) or ``'grayscale'`` (``H x W``), as
+            ``mmcv.imfrombytes``.
+        backend: Image decoder of ``mmcv.imfrombytes`` (one of ``IMAGE_BACKENDS``).
+
+    Raises:
+        DecodeError: The file is empty, is a JPEG without its end-of-image marker ``FFD9`` or a
+            PNG without its ``IEND`` chunk (truncated), or cannot be decoded; the message names
+            the file.
+    """
+    name = osp.abspath(path) if '://' not in path else path
+    if not content:
+        raise DecodeError(f'frame file {name} is empty (0 bytes)')
+    tail = content[-_END_MARKER_WINDOW:]
+    if content.startswith(_JPEG_START) and _JPEG_END not in tail:
+        raise DecodeError(
+            f'frame file {name} is a truncated JPEG ({len(content)} bytes, no end-of-image '
+            'marker FFD9 at its end)'
+        )
+    if content.startswith(_PNG_START) and _PNG_END not in tail:
+        raise DecodeError(
+            f'frame file {name} is a truncated PNG ({len(content)} bytes, no IEND chunk at its end)'
+        )
+    try:
+        img = mmcv.imfrombytes(content, flag=flag, channel_order='rgb', backend=backend)
+    except Exception as err:
+        raise DecodeError(f'cannot decode frame file {name}: {err}') from err
+    if img is None:
+        raise DecodeError(f'cannot decode frame file {name} ({len(content)} bytes)')
+    return img
 
 
 def _set_frames(results: dict, imgs: List[np.ndarray]) -> dict:
@@ -74,7 +126,9 @@ class RawFrameDecode(BaseTransform):
     Frame ``i`` of ``frame_inds`` (which already includes ``start_index``) is read from
     ``frame_dir/filename_tmpl.format(i + offset)``; flow reads the grayscale pair
     ``filename_tmpl.format('x', i + offset)`` / ``'y'`` and stacks it into ``H x W x 2``. A frame
-    index that repeats (short videos, test-time sampling) is read once and copied.
+    index that repeats (short videos, test-time sampling) is read once and copied. Every file is
+    decoded by :func:`decode_frame_bytes`: an empty, truncated or undecodable frame raises a
+    :class:`DecodeError` naming the file (so ``on_bad_sample='skip'`` skips the sample).
 
     Required Keys:
         - frame_dir
@@ -104,15 +158,7 @@ class RawFrameDecode(BaseTransform):
 
     def _load(self, path: str, flag: str) -> np.ndarray:
         content = _read_file(path, self.io_backend, self.kwargs, 'frame file')
-        try:
-            img = mmcv.imfrombytes(
-                content, flag=flag, channel_order='rgb', backend=self.decoding_backend
-            )
-        except Exception as err:
-            raise DecodeError(f'cannot decode frame file {osp.abspath(path)}: {err}') from err
-        if img is None:
-            raise DecodeError(f'cannot decode frame file {osp.abspath(path)}')
-        return img
+        return decode_frame_bytes(content, path, flag, self.decoding_backend)
 
     def transform(self, results: dict) -> dict:
         """Read ``imgs`` for ``frame_inds``."""
@@ -148,7 +194,7 @@ class RawFrameDecode(BaseTransform):
 def _open(backend: str, results: dict, io_backend: str, backend_kwargs: dict, **options):
     """Open ``results['filename']`` with a :mod:`~mmaction_ft.datasets.video_io` reader and
     set ``video_reader``, ``total_frames`` and ``avg_fps``."""
-    path = _video_path(results['filename'])
+    path = video_file_path(results['filename'])
     source = _video_source(path, io_backend, backend_kwargs)
     reader = open_video(source, backend, name=osp.abspath(path), **options)
     results['video_reader'] = reader
@@ -334,20 +380,29 @@ class OpenCVInit(BaseTransform):
 
     Args:
         io_backend: Only ``'disk'``: OpenCV reads from a path.
+        num_threads: Accepted, so MMAction2 0.x configs (``OpenCVInit(num_threads=1)``) load,
+            and checked to be an int >= 0, but not applied: OpenCV's video capture chooses its
+            own FFmpeg decoding threads, and ``cv2.setNumThreads`` would change OpenCV's thread
+            pool for the whole process (every later resize and flip), not for this video.
     """
 
-    def __init__(self, io_backend: str = 'disk') -> None:
+    def __init__(self, io_backend: str = 'disk', num_threads: int = 1) -> None:
         _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
+        if not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 0:
+            raise ValueError(f'OpenCVInit: num_threads must be an int >= 0, got {num_threads!r}')
         self.io_backend = io_backend
+        self.num_threads = num_threads
 
     def transform(self, results: dict) -> dict:
         """Open ``filename``; set ``video_reader``, ``new_path``, ``total_frames``, ``avg_fps``."""
         results = _open('opencv', results, self.io_backend, {})
-        results['new_path'] = _video_path(results['filename'])
+        results['new_path'] = video_file_path(results['filename'])
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(io_backend={self.io_backend!r})'
+        return (
+            f'{type(self).__name__}(io_backend={self.io_backend!r}, num_threads={self.num_threads})'
+        )
 
 
 @TRANSFORMS.register_module()

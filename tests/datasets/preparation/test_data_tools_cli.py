@@ -111,3 +111,26 @@ def test_check_cli_needs_config_or_ann_file():
     check = load_tool('check_dataset')
     with pytest.raises(SystemExit):
         check.parse_args([])
+
+
+def test_check_cli_reads_lists_as_the_dataset(tmp_path, capsys):
+    check = load_tool('check_dataset')
+    write_video(tmp_path / 'videos' / 'clip.mp4', 3)
+    ann = tmp_path / 'test.txt'
+    ann.write_bytes(b'\xef\xbb\xbfclip.mp4\r\nclip.mp4 1 2\r\n')  # BOM, CRLF, no label
+    args = ['--ann-file', str(ann), '--data-root', str(tmp_path / 'videos'), '--type', 'videos']
+    assert check.main(args + ['--test-mode', '--no-progress']) == 1
+    out = capsys.readouterr().out
+    assert '2 lines, 1 usable, 1 with errors' in out and 'line 2: parse_error' in out
+    assert check.main(args + ['--no-progress']) == 1  # a training list must label every line
+    assert 'line 1: parse_error: the line has no label' in capsys.readouterr().out
+    assert check.main(['--ann-file', str(tmp_path / 'nowhere.txt'), '--no-progress']) == 2
+    assert 'nowhere.txt' in capsys.readouterr().err
+    config = tmp_path / 'cfg.py'
+    config.write_text("train_dataloader = dict(dataset=dict(type='AVADataset'))\n")
+    assert check.main([str(config), '--no-progress']) == 2
+    err = capsys.readouterr().err
+    assert 'AVADataset' in err and 'dataset.type' in err
+    config.write_text("train_dataloader = dict(dataset=dict(type='RepeatAugDataset'))\n")
+    assert check.main([str(config), '--no-progress']) == 2
+    assert 'train_dataloader.dataset has no ann_file' in capsys.readouterr().err

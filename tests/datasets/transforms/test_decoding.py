@@ -2,6 +2,7 @@
 
 import os.path as osp
 
+import cv2
 import numpy as np
 import pytest
 
@@ -15,7 +16,7 @@ from mmaction_ft.datasets.transforms import (
     RawFrameDecode,
     SampleFrames,
 )
-from mmaction_ft.datasets.transforms.decoding import DecodeError
+from mmaction_ft.datasets.transforms.decoding import DecodeError, decode_frame_bytes
 
 VIDEO_BACKENDS = {
     'decord': (DecordInit, DecordDecode),
@@ -79,6 +80,35 @@ def test_rawframe_decode_corrupt_frame_names_file(tmp_path, make_frames):
     (tmp_path / 'v' / 'img_00002.jpg').write_bytes(b'not a jpeg' * 10)
     with pytest.raises(DecodeError, match='img_00002.jpg'):
         RawFrameDecode().transform(frame_results(tmp_path / 'v', [1, 2]))
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_rawframe_decode_refuses_truncated_jpeg(tmp_path, make_frames, backend):
+    make_frames(tmp_path / 'v', 3)
+    path = tmp_path / 'v' / 'img_00002.jpg'
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])  # a copy stopped part way: no FFD9 at the end
+    with pytest.raises(DecodeError, match=r'img_00002.jpg is a truncated JPEG'):
+        RawFrameDecode(decoding_backend=backend).transform(frame_results(tmp_path / 'v', [1, 2]))
+    path.write_bytes(b'')
+    with pytest.raises(DecodeError, match=r'img_00002.jpg is empty \(0 bytes\)'):
+        RawFrameDecode().transform(frame_results(tmp_path / 'v', [2]))
+
+
+def test_decode_frame_bytes_checks_end_markers(tmp_path):
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[:, :16] = (250, 10, 10)
+    jpeg = cv2.imencode('.jpg', rgb[..., ::-1])[1].tobytes()
+    png = cv2.imencode('.png', rgb[..., ::-1])[1].tobytes()
+    # Bytes after the end marker (some writers pad files) are not truncation.
+    img = decode_frame_bytes(jpeg + b'\x00' * 16, 'a.jpg')
+    assert img.shape == (32, 32, 3) and img[0, 0, 0] > 200  # RGB order
+    assert np.array_equal(decode_frame_bytes(png, 'a.png'), rgb)
+    assert decode_frame_bytes(png, 'a.png', flag='grayscale').shape == (32, 32)
+    with pytest.raises(DecodeError, match=r'frame.png is a truncated PNG'):
+        decode_frame_bytes(png[:-20], str(tmp_path / 'frame.png'))
+    with pytest.raises(DecodeError, match=r'cannot decode frame file .*junk.jpg'):
+        decode_frame_bytes(b'\xff\xd8 not really a jpeg \xff\xd9', str(tmp_path / 'junk.jpg'))
 
 
 def test_rawframe_decode_flow_stacks_x_and_y(tmp_path, make_frames):
@@ -173,3 +203,12 @@ def test_sample_then_decode_pipeline(tiny_video, identify_frame):
     results = DecordDecode().transform(results)
     # 12 frames, 3 segments of 4: centres 2, 6, 10.
     assert [identify_frame(img) for img in results['imgs']] == [2, 6, 10]
+
+
+def test_opencv_init_accepts_0x_num_threads(tiny_video):
+    init = OpenCVInit(num_threads=2)  # MMAction2 0.x configs pass it
+    assert 'num_threads=2' in repr(init)
+    assert init.transform(dict(filename=tiny_video))['total_frames'] == 12
+    for bad in (-1, 1.5, '2'):
+        with pytest.raises(ValueError, match='OpenCVInit: num_threads must be an int >= 0'):
+            OpenCVInit(num_threads=bad)
