@@ -314,7 +314,15 @@ class BaseActionDataset(BaseDataset):
 
     def __getitem__(self, idx: int) -> dict:
         if self.on_bad_sample == 'error':
-            return super().__getitem__(idx)
+            try:
+                return super().__getitem__(idx)
+            except Exception as exc:
+                if hasattr(exc, 'add_note'):  # Python >= 3.11: printed after the message
+                    exc.add_note(
+                        f'(sample {idx} of {self.ann_file}; to train past samples that fail to '
+                        "load, set on_bad_sample='skip' on the dataset: docs/data_preparation.md)"
+                    )
+                raise
         if not self._fully_initialized:
             self.full_init()
         idx = idx + len(self) if idx < 0 else idx  # one index per sample in the skip records

@@ -1,5 +1,6 @@
 """BaseActionDataset: class-name files and the on_bad_sample='skip' policy."""
 
+import sys
 import uuid
 
 import numpy as np
@@ -80,8 +81,13 @@ def log_file(tmp_path):
 
 def test_bad_sample_raises_by_default(tmp_path, broken_list):
     ds = RawframeDataset(broken_list, PIPELINE, data_prefix=str(tmp_path))
-    with pytest.raises(FileNotFoundError, match='bad1/img_00002.jpg'):
+    with pytest.raises(FileNotFoundError, match='bad1/img_00002.jpg') as info:
         ds[1]
+    if sys.version_info >= (3, 11):  # the hint is an exception note, printed after the message
+        assert info.value.__notes__ == [
+            f'(sample 1 of {broken_list}; to train past samples that fail to load, set '
+            "on_bad_sample='skip' on the dataset: docs/data_preparation.md)"
+        ]
 
 
 def test_skip_replaces_counts_and_logs(tmp_path, broken_list, log_file):
