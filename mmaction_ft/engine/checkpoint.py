@@ -1,7 +1,9 @@
 """Reading checkpoint files: where they come from, the download cache, and safe unpickling.
 
 A source is a local path, an ``http(s)://`` URL, ``torchvision://NAME`` or ``hf://FOLDER``
-(a local Hugging Face folder); the last two are converted to mmaction_ft's keys on reading.
+(a local Hugging Face folder). ``torchvision://`` image models (``resnet50``,
+``resnet50.imagenet1k_v2``) are found through mmengine's table and read as they are; torchvision's
+video models and ``hf://`` folders are converted to mmaction_ft's keys on reading.
 URLs are downloaded once into the torch hub cache (``$TORCH_HOME/hub/checkpoints``, shared
 with torchvision and mmengine) by ``torch.hub.download_url_to_file`` and, when the file name
 carries a hash suffix (``..._20200614-e508be42.pth``), checked against the sha256 of the
@@ -15,12 +17,14 @@ rebuilt. Anything else is refused unless the caller opts in with ``weights_only=
 the file.
 
 Importing this module registers the same safe reading as mmengine's ``CheckpointLoader``
-schemes for local paths and http(s) URLs (see ``_register_mmengine_schemes``), so mmengine code
+schemes for local paths, http(s) URLs and ``torchvision://`` (see
+``_register_mmengine_schemes``), so mmengine code
 paths such as ``init_cfg=dict(type='Pretrained', ...)`` use the allow-list too.
 
 Putting the tensors into a model is ``mmaction_ft.engine.weight_loading``.
 """
 
+import difflib
 import os
 import os.path as osp
 import pickle
@@ -41,6 +45,7 @@ __all__ = [
     'download_checkpoint',
     'expected_hash_prefix',
     'get_state_dict',
+    'is_torchvision_video_model',
     'load_checkpoint_file',
     'register_source_converter',
     'torchvision_url',
@@ -204,15 +209,36 @@ def default_cache_dir() -> str:
     return osp.join(torch.hub.get_dir(), 'checkpoints')
 
 
+def is_torchvision_video_model(name: str) -> bool:
+    """Whether ``torchvision://name`` names one of torchvision's video classifiers
+    (``torchvision.models.video``: ``r3d_18``, ``R3D_18_Weights.KINETICS400_V1``, ...), whose
+    files are converted to a recognizer's keys on reading. Every other name is an image model,
+    read as it is (the backbones inflate or map it)."""
+    import torchvision
+
+    model_name = _torchvision_table_key(name).partition('.')[0]
+    return model_name in torchvision.models.list_models(module=torchvision.models.video)
+
+
+def _torchvision_table_key(name: str) -> str:
+    """``name`` as mmengine's table spells it: ``'ResNet50_Weights.IMAGENET1K_V2'`` and
+    ``'resnet50.IMAGENET1K_V2'`` -> ``'resnet50.imagenet1k_v2'``; ``'resnet50'`` stays."""
+    if '_Weights.' in name:
+        model_name, _, entry = name.partition('_Weights.')
+        return f'{model_name.lower()}.{entry.lower()}'
+    model_name, dot, entry = name.partition('.')
+    return model_name + dot + entry.lower()
+
+
 def torchvision_weights(name: str):
-    """torchvision's weights entry (a ``WeightsEnum`` member) for ``name``.
+    """torchvision's weights entry (a ``WeightsEnum`` member) for a video model ``name``.
 
     Args:
-        name: What follows ``torchvision://``: a model name (``'resnet50'``, ``'r3d_18'``),
-            optionally with the entry (``'resnet50.imagenet1k_v2'``), or the entry's own name
-            (``'R3D_18_Weights.KINETICS400_V1'``). Without an entry, ImageNet models get
-            ``IMAGENET1K_V1`` (what mmengine's ``torchvision://`` loads) and the others their
-            ``DEFAULT`` (Kinetics-400 for the video models).
+        name: What follows ``torchvision://``: a model name (``'r3d_18'``), optionally with the
+            entry (``'r3d_18.kinetics400_v1'``), or the entry's own name
+            (``'R3D_18_Weights.KINETICS400_V1'``). Without an entry, a model gets its
+            ``DEFAULT`` (Kinetics-400 for the video models), or ``IMAGENET1K_V1`` where it has
+            one.
     """
     import torchvision
 
@@ -242,9 +268,37 @@ def torchvision_weights(name: str):
 
 
 def torchvision_url(name: str) -> str:
-    """URL of the torchvision weights ``name`` names (see :func:`torchvision_weights`); the
-    file name carries its hash (``r3d_18-b3b3357e.pth``), checked on download."""
-    return torchvision_weights(name).url
+    """URL of the file ``torchvision://name`` names; its file name carries the hash
+    (``resnet50-0676ba61.pth``), checked on download.
+
+    Image models are looked up in mmengine's table (``get_torchvision_models`` in
+    ``mmengine.runner.checkpoint``), as MMAction2 configs' ``torchvision://resnet50`` always
+    were: the bare name is torchvision 0.12's file (the ``IMAGENET1K_V1`` weights), and
+    ``resnet50.imagenet1k_v2``, ``resnet50.default`` or ``ResNet50_Weights.IMAGENET1K_V2``
+    choose another entry. Video models resolve through torchvision's weights enum
+    (:func:`torchvision_weights`), which their converter also reads.
+    """
+    if is_torchvision_video_model(name):
+        return torchvision_weights(name).url
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+
+    table = mmengine_checkpoint.get_torchvision_models()
+    key = _torchvision_table_key(name)
+    if key in table:
+        return table[key]
+    model_name = key.partition('.')[0]
+    entries = sorted(k for k in table if k.partition('.')[0] == model_name)
+    if entries:
+        raise ValueError(
+            f"torchvision://{name}: mmengine's table of torchvision weights has no entry "
+            f'{key!r} (available: {", ".join(entries)})'
+        )
+    close = difflib.get_close_matches(model_name, {k.partition('.')[0] for k in table}, n=3)
+    hint = f' (did you mean {", ".join(close)}?)' if close else ''
+    raise ValueError(
+        f"torchvision://{name}: torchvision has no model named {model_name!r} in mmengine's "
+        f'table of torchvision weights{hint}'
+    )
 
 
 def expected_hash_prefix(filename: str) -> Optional[str]:
@@ -344,8 +398,8 @@ def _download_to_cache(url: str, target: str, progress: bool) -> str:
 
 
 def _local_path(source: str, cache_dir: Optional[str]) -> str:
-    if source.startswith('torchvision://'):
-        return download_checkpoint(torchvision_url(source[len('torchvision://') :]), cache_dir)
+    if source.startswith(TORCHVISION_SCHEME):
+        return download_checkpoint(torchvision_url(source[len(TORCHVISION_SCHEME) :]), cache_dir)
     if source.startswith(('http://', 'https://')):
         return download_checkpoint(source, cache_dir)
     if '://' in source:
@@ -370,11 +424,12 @@ def load_checkpoint_file(
 
     Files from elsewhere come back as mmaction_ft checkpoints (``state_dict`` in a recognizer's
     keys, ``meta`` with the class names and ``converted_from``), converted by a pure function
-    per source: torchvision's video models (``torchvision://r3d_18``; torchvision's image
-    weights stay as they are, for inflation) and Hugging Face ``VideoMAEForVideoClassification``
-    folders
-    (``hf://path/to/folder``, local only). The converters are registered by
-    ``mmaction_ft.models.converters`` (:func:`register_source_converter`).
+    per source: torchvision's video models (``torchvision://r3d_18``) and Hugging Face
+    ``VideoMAEForVideoClassification`` folders (``hf://path/to/folder``, local only).
+    torchvision's image weights (``torchvision://resnet50``, found through mmengine's table, see
+    :func:`torchvision_url`) stay as they are: the backbones map or inflate them. The
+    converters are registered by ``mmaction_ft.models.converters``
+    (:func:`register_source_converter`).
 
     Args:
         source: Where the checkpoint is.
@@ -397,10 +452,10 @@ def load_checkpoint_file(
         return reader(source[len(HF_SCHEME) :], map_location, weights_only)
     path = _local_path(source, cache_dir)
     checkpoint = _torch_load(path, map_location, weights_only)
-    if source.startswith(TORCHVISION_SCHEME):
+    name = source[len(TORCHVISION_SCHEME) :]
+    if source.startswith(TORCHVISION_SCHEME) and is_torchvision_video_model(name):
         convert = _source_converter(TORCHVISION_SCHEME)
-        weights = torchvision_weights(source[len(TORCHVISION_SCHEME) :])
-        checkpoint = convert(weights, checkpoint, source)
+        checkpoint = convert(torchvision_weights(name), checkpoint, source)
     return checkpoint
 
 
@@ -470,9 +525,12 @@ def _strip_ddp(key: str) -> str:
 # refuse mmengine's own training checkpoints. The loaders below replace those two schemes
 # process-wide: same policy (weights-only, honouring torch's TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD
 # opt-out as a plain ``torch.load`` call would), the allow-list added, and downloads through
-# :func:`download_checkpoint` (hash check, one download per node). ``torchvision://``,
-# ``open-mmlab://`` and the other mmengine schemes are left as they are (they return
-# torchvision's own keys, not this package's converted ones).
+# :func:`download_checkpoint` (hash check, one download per node). ``torchvision://`` (and its
+# deprecated spelling ``modelzoo://``) is replaced the same way: mmengine's loader calls its own
+# ``load_from_http`` directly, so the http replacement alone would not cover it. It resolves
+# names as mmengine does, through mmengine's table (:func:`torchvision_url`), and returns the
+# file's own keys: only :func:`load_checkpoint_file` converts video models. ``open-mmlab://``
+# and the other mmengine schemes are left as they are.
 
 
 def _torch_default_weights_only() -> bool:
@@ -495,12 +553,22 @@ def load_from_safe_http(filename: str, map_location: MapLocation = None) -> Any:
     return _torch_load(path, map_location, _torch_default_weights_only())
 
 
+def load_from_safe_torchvision(filename: str, map_location: MapLocation = None) -> Any:
+    """mmengine ``CheckpointLoader`` scheme for ``torchvision://NAME`` (and ``modelzoo://NAME``):
+    the file :func:`torchvision_url` names, with torchvision's own keys."""
+    path = download_checkpoint(torchvision_url(filename.partition('://')[2]))
+    return _torch_load(path, map_location, _torch_default_weights_only())
+
+
 def _register_mmengine_schemes() -> None:
     from mmengine.runner.checkpoint import CheckpointLoader
 
     CheckpointLoader.register_scheme(prefixes='', loader=load_from_safe_local, force=True)
     CheckpointLoader.register_scheme(
         prefixes=('http://', 'https://'), loader=load_from_safe_http, force=True
+    )
+    CheckpointLoader.register_scheme(
+        prefixes=('modelzoo://', TORCHVISION_SCHEME), loader=load_from_safe_torchvision, force=True
     )
 
 

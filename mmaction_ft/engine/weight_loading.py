@@ -1,6 +1,6 @@
 """Putting a checkpoint's tensors into a model, saying exactly what was loaded and what was not.
 
-Three modes, one per intent:
+Four modes, one per intent:
 
 - ``'finetune'`` (``load_from`` while training): every tensor must load, except the classifier
   when only its class count changed (a 400-class Kinetics checkpoint into a 101-class UCF101
@@ -12,15 +12,22 @@ Three modes, one per intent:
 - ``'strict'`` (test, inference, resume): everything must match; a class-count mismatch says
   which ``num_classes`` would evaluate the checkpoint, instead of silently testing a random head.
 
-Backbone-only weights (``model.backbone.pretrained``) go through :func:`load_pretrained`: the
-file's keys are converted to the backbone's layout by a pure function that the backbone family
-provides (torchvision names, 2D->3D inflation, TSM's wrapped convs), then every backbone tensor
-must be found; file tensors the backbone has no use for (torchvision's ``fc``) are logged.
+- ``'pretrained'`` (``model.backbone.pretrained``, through :func:`load_pretrained`): every
+  tensor of the backbone must load (BN step counters that old files lack keep their value);
+  file tensors the backbone has no use for (an ImageNet checkpoint's ``fc``) are not used, and
+  each is logged. The file's keys are first put into the backbone's layout by a pure function
+  that the backbone family provides (torchvision names, 2D->3D inflation, TSM's wrapped convs).
+
+Every mode renames the file's keys with ``revise_keys`` first (mmengine's semantics: a list of
+``(pattern, replacement)`` regular expressions applied in turn; the default drops DDP's
+``module.``), and logs the same report: re-initialised classifiers, each tensor not loaded with
+its reason, and ``<Model>: loaded N/M tensors from <source>``.
 
 Reading the file is ``mmaction_ft.engine.checkpoint``.
 """
 
 import logging
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -30,15 +37,19 @@ from mmengine.logging import print_log
 from torch import nn
 
 __all__ = [
+    'DEFAULT_REVISE_KEYS',
     'LOAD_MODES',
     'CheckpointMismatchError',
     'LoadReport',
     'StateDictConverter',
+    'check_revise_keys',
     'load_pretrained',
     'load_weights',
 ]
 
-LOAD_MODES = ('finetune', 'partial', 'strict')
+LOAD_MODES = ('finetune', 'partial', 'strict', 'pretrained')
+# mmengine's default ``revise_keys``: drop the ``module.`` of a DDP-wrapped model's keys.
+DEFAULT_REVISE_KEYS: Tuple[Tuple[str, str], ...] = ((r'^module\.', ''),)
 _ALLOW_PARTIAL_HINT = (
     'To load only the tensors that fit and keep the model init for the rest, set '
     'load_cfg = dict(allow_partial=True).'
@@ -47,6 +58,7 @@ _MAX_LISTED = 20  # keys listed per category in an error; a wrong architecture m
 
 Shape = Optional[Tuple[int, ...]]
 StateDict = Dict[str, torch.Tensor]
+RevisionRules = Sequence[Tuple[str, str]]
 # convert(file_state_dict, module) -> a new state dict in the module's key layout (pure).
 StateDictConverter = Callable[[StateDict, nn.Module], StateDict]
 
@@ -64,6 +76,8 @@ class LoadReport:
         loaded: Model keys whose tensor came from the checkpoint.
         reinitialised: Head keys left at their fresh init because the class count changed.
         missing: Model keys the checkpoint does not have (kept at init).
+        kept: Model keys absent from the checkpoint that keep their value by design (BN step
+            counters in ``'pretrained'`` mode).
         unexpected: Checkpoint keys the model does not have (ignored).
         mismatched: Keys present in both with different shapes, other than the re-initialised
             head: key -> (checkpoint shape, model shape).
@@ -74,6 +88,7 @@ class LoadReport:
     loaded: List[str] = field(default_factory=list)
     reinitialised: List[str] = field(default_factory=list)
     missing: List[str] = field(default_factory=list)
+    kept: List[str] = field(default_factory=list)
     unexpected: List[str] = field(default_factory=list)
     mismatched: Dict[str, Tuple[Shape, Shape]] = field(default_factory=dict)
     num_model_tensors: int = 0
@@ -163,6 +178,56 @@ def _compare(model_state: Mapping, state_dict: Mapping, source: str) -> LoadRepo
     return report
 
 
+def check_revise_keys(
+    revise_keys: RevisionRules, name: str = 'revise_keys'
+) -> Tuple[Tuple[str, str], ...]:
+    """``revise_keys`` as a tuple of ``(pattern, replacement)`` pairs, or an error naming the
+    entry (``name``: how the caller's user wrote it, e.g. ``'load_cfg.revise_keys'``). A config
+    read back from a file holds lists where it had tuples; both are accepted."""
+    if not isinstance(revise_keys, (list, tuple)):
+        raise TypeError(
+            f'{name} must be a list of (pattern, replacement) pairs, got {revise_keys!r}'
+        )
+    for i, rule in enumerate(revise_keys):
+        if not (
+            isinstance(rule, (list, tuple))
+            and len(rule) == 2
+            and all(isinstance(part, str) for part in rule)
+        ):
+            raise TypeError(
+                f'{name}[{i}] must be a (pattern, replacement) pair of strings, got {rule!r}'
+            )
+        try:
+            re.compile(rule[0])
+        except re.error as err:
+            raise ValueError(
+                f'{name}[{i}]: {rule[0]!r} is not a regular expression: {err}'
+            ) from None
+    return tuple((pattern, replacement) for pattern, replacement in revise_keys)
+
+
+def _revise_keys(state_dict: Mapping[str, torch.Tensor], revise_keys: RevisionRules) -> StateDict:
+    """Apply each ``(pattern, replacement)`` to every key in turn (``re.sub``, mmengine's
+    ``revise_keys``); two keys that become one are an error instead of one silently winning."""
+    revised = state_dict
+    for i, (pattern, replacement) in enumerate(check_revise_keys(revise_keys)):
+        renamed = OrderedDict()
+        for key, value in revised.items():
+            new_key = re.sub(pattern, replacement, key)
+            if new_key in renamed:
+                first = next(k for k in revised if re.sub(pattern, replacement, k) == new_key)
+                raise CheckpointMismatchError(
+                    f'revise_keys[{i}] {(pattern, replacement)!r} renames both {first} and '
+                    f'{key} to {new_key}'
+                )
+            renamed[new_key] = value
+        revised = renamed
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None and revised is not state_dict:
+        revised._metadata = metadata  # load_state_dict reads per-module versions from it
+    return revised
+
+
 def load_weights(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor],
@@ -171,40 +236,67 @@ def load_weights(
     logger: Optional[Union[logging.Logger, str]] = None,
     *,
     source: str = 'checkpoint',
+    revise_keys: RevisionRules = DEFAULT_REVISE_KEYS,
+    convert: Optional[StateDictConverter] = None,
+    file_key: Optional[Callable[[str], str]] = None,
+    hint: str = '',
 ) -> LoadReport:
     """Copy ``state_dict`` into ``model`` according to ``mode`` and log what happened.
 
+    The file's keys are first renamed by ``revise_keys``, then ``convert`` (if given) turns
+    them into the model's layout; what results is compared with the model key by key.
+
     Args:
-        model: The model (unwrapped from DDP).
+        model: The model (unwrapped from DDP), or the backbone in ``'pretrained'`` mode.
         state_dict: Tensors by key, as from :func:`mmaction_ft.engine.get_state_dict`.
-        mode: ``'finetune'``, ``'partial'`` or ``'strict'`` (see the module docstring).
+        mode: ``'finetune'``, ``'partial'``, ``'strict'`` or ``'pretrained'`` (see the module
+            docstring).
         head_prefixes: Classifier modules whose class count may change when finetuning.
         logger: An mmengine logger (or its name); defaults to the current one, so the records
             land in the run's log file.
         source: The checkpoint's path or URL, used in messages.
+        revise_keys: ``(pattern, replacement)`` regular expressions applied in turn to every
+            key with ``re.sub``, as mmengine's ``revise_keys``; the default drops DDP's
+            ``module.`` prefix.
+        convert: Renames or reshapes the (revised) tensors into ``model``'s layout (see
+            :data:`StateDictConverter`).
+        file_key: The file's name for a model key, to name missing tensors as the file would.
+        hint: Added to a ``'pretrained'`` error when most tensors are missing (e.g. which layout
+            option to try).
 
     Returns:
         A :class:`LoadReport`.
 
     Raises:
         CheckpointMismatchError: In ``'finetune'`` mode when a tensor other than a class-count
-            change of a head does not fit; in ``'strict'`` mode when anything does not fit.
+            change of a head does not fit; in ``'strict'`` mode when anything does not fit; in
+            ``'pretrained'`` mode when a model tensor is missing or has another shape.
     """
     if mode not in LOAD_MODES:
         raise ValueError(f'unknown load mode {mode!r}; choose one of {", ".join(LOAD_MODES)}')
     logger = logger or 'current'
+    state_dict = _revise_keys(state_dict, revise_keys)
+    if convert is not None:
+        state_dict = convert(state_dict, model)
     model_state = model.state_dict()
     report = _compare(model_state, state_dict, source)
 
     head_changes = {}
-    for prefix in head_prefixes:
+    for prefix in head_prefixes if mode != 'pretrained' else ():
         change = _class_count_change(prefix, report, list(model_state))
         if change is not None:
             head_changes[prefix] = change
 
     if mode == 'strict':
         if report.skipped:
-            raise CheckpointMismatchError(_strict_message(report, head_changes))
+            raise CheckpointMismatchError(_strict_message(report, head_changes, file_key))
+    elif mode == 'pretrained':
+        # BN's step counters are absent from older files (torchvision's first ResNet weights)
+        # and only matter for momentum=None: such a model keeps its own.
+        report.kept = [key for key in report.missing if key.endswith('num_batches_tracked')]
+        report.missing = [key for key in report.missing if key not in report.kept]
+        if report.missing or report.mismatched:
+            raise CheckpointMismatchError(_pretrained_message(model, report, file_key, hint))
     else:
         for prefix in head_changes:
             head_keys = [key for key in model_state if _under(key, prefix)]
@@ -215,7 +307,7 @@ def load_weights(
         if mode == 'finetune' and report.skipped:
             raise CheckpointMismatchError(
                 f'checkpoint {source} does not fit the model (finetuning only re-initialises a '
-                f'classifier whose class count changed):\n{_listing(report)}\n'
+                f'classifier whose class count changed):\n{_listing(report, file_key)}\n'
                 f'{_ALLOW_PARTIAL_HINT}'
             )
 
@@ -223,14 +315,26 @@ def load_weights(
         raise CheckpointMismatchError(
             f'no tensor of checkpoint {source} fits the model (is it a backbone-only file? '
             'those go to model.backbone.pretrained, whole recognizers to load_from):\n'
-            f'{_listing(report)}'
+            f'{_listing(report, file_key)}'
         )
     loadable = OrderedDict((key, state_dict[key]) for key in report.loaded)
     metadata = getattr(state_dict, '_metadata', None)
     if metadata is not None:
         loadable._metadata = metadata
     model.load_state_dict(loadable, strict=False)
+    _log_report(report, mode, head_changes, type(model).__name__, logger)
+    return report
 
+
+def _log_report(
+    report: LoadReport,
+    mode: str,
+    head_changes: Dict[str, Tuple[int, int]],
+    name: str,
+    logger: Union[logging.Logger, str],
+) -> None:
+    """The one report of every mode: re-initialised heads, then each tensor that was not
+    loaded with its reason, then the count."""
     for prefix, (ckpt_classes, model_classes) in head_changes.items():
         if mode != 'strict':
             print_log(
@@ -239,35 +343,55 @@ def load_weights(
                 logger=logger,
                 level=logging.INFO,
             )
-    if mode == 'partial':
-        for key, (ckpt, model_shape) in report.mismatched.items():
-            print_log(
-                f'skipped {key}: shape in checkpoint {_fmt(ckpt)}, in model {_fmt(model_shape)} '
-                '(kept the model init)',
-                logger=logger,
-                level=logging.WARNING,
-            )
-        for key in report.missing:
-            print_log(
-                f'skipped {key}: not in the checkpoint (kept the model init)',
-                logger=logger,
-                level=logging.WARNING,
-            )
-        for key in report.unexpected:
-            print_log(
-                f'skipped {key}: in the checkpoint but not in the model (ignored)',
-                logger=logger,
-                level=logging.WARNING,
-            )
+    # Skips are warnings when they are a fallback ('partial'); in 'pretrained' mode only file
+    # tensors the backbone has no use for are skipped (an ImageNet classifier), by design.
+    level = logging.WARNING if mode == 'partial' else logging.INFO
+    for key, (ckpt, model_shape) in report.mismatched.items():
+        print_log(
+            f'skipped {key}: shape in checkpoint {_fmt(ckpt)}, in model {_fmt(model_shape)} '
+            '(kept the model init)',
+            logger=logger,
+            level=level,
+        )
+    for key in report.missing:
+        print_log(
+            f'skipped {key}: not in the checkpoint (kept the model init)',
+            logger=logger,
+            level=level,
+        )
+    for key in report.unexpected:
+        print_log(
+            f'skipped {key}: in the checkpoint but not in the model (not used)',
+            logger=logger,
+            level=level,
+        )
+    kept = f' ({len(report.kept)} BN step counters not in the file kept)' if report.kept else ''
     print_log(
-        f'loaded {len(report.loaded)}/{report.num_model_tensors} tensors from {source}',
+        f'{name}: loaded {len(report.loaded)}/{report.num_model_tensors} tensors from '
+        f'{report.source}{kept}',
         logger=logger,
         level=logging.INFO,
     )
-    return report
 
 
-def _strict_message(report: LoadReport, head_changes: Dict[str, Tuple[int, int]]) -> str:
+def _pretrained_message(
+    model: nn.Module, report: LoadReport, file_key: Optional[Callable[[str], str]], hint: str
+) -> str:
+    rest = LoadReport(source=report.source, missing=report.missing, mismatched=report.mismatched)
+    lines = [
+        f'pretrained weights {report.source} do not fit {type(model).__name__}:',
+        _listing(rest, file_key),
+    ]
+    if hint and len(report.missing) > report.num_model_tensors // 2:
+        lines.append(f'  most tensors are missing: {hint}')
+    return '\n'.join(lines)
+
+
+def _strict_message(
+    report: LoadReport,
+    head_changes: Dict[str, Tuple[int, int]],
+    file_key: Optional[Callable[[str], str]] = None,
+) -> str:
     lines = []
     for prefix, (ckpt_classes, model_classes) in head_changes.items():
         owner = prefix.rpartition('.')[0]
@@ -286,7 +410,7 @@ def _strict_message(report: LoadReport, head_changes: Dict[str, Tuple[int, int]]
     if rest.skipped:
         lines.append(
             f'checkpoint {report.source} does not match the model (strict loading, as for '
-            f'testing and resuming):\n{_listing(rest)}'
+            f'testing and resuming):\n{_listing(rest, file_key)}'
         )
     return '\n'.join(lines)
 
@@ -296,19 +420,25 @@ def load_pretrained(
     source: str,
     convert: Optional[StateDictConverter] = None,
     *,
+    revise_keys: RevisionRules = DEFAULT_REVISE_KEYS,
     file_key: Optional[Callable[[str], str]] = None,
     hint: str = '',
     logger: Optional[Union[logging.Logger, str]] = None,
 ) -> LoadReport:
-    """Load backbone-only weights into ``module``: every tensor of it, or an error.
+    """Read ``source`` and load it into ``module`` with :func:`load_weights` in
+    ``'pretrained'`` mode: every tensor of the module, or an error; file tensors the module has
+    no use for are reported and not used.
 
     Args:
-        module: The backbone.
+        module: The backbone (or another part that loads weights of its own).
         source: A local path, an http(s) URL, ``torchvision://NAME`` or ``hf://FOLDER``.
         convert: Renames or reshapes the file's tensors into ``module``'s layout (see
-            :data:`StateDictConverter`); applied after a leading ``backbone.`` is dropped, so a
-            whole-recognizer checkpoint also serves as backbone weights. Not applied to files
-            converted on reading (torchvision's video models, Hugging Face folders).
+            :data:`StateDictConverter`); applied after ``revise_keys`` and after a leading
+            ``backbone.`` is dropped, so a whole-recognizer checkpoint also serves as backbone
+            weights. Not applied to files converted on reading (torchvision's video models,
+            Hugging Face folders), which arrive in a recognizer's keys.
+        revise_keys: ``(pattern, replacement)`` regular expressions for the file's keys, as in
+            :func:`load_weights`.
         file_key: The file's name for a module key, to name missing tensors as the file would.
         hint: Appended to the error when most tensors are missing (e.g. which layout option to
             try).
@@ -325,45 +455,16 @@ def load_pretrained(
 
     checkpoint = load_checkpoint_file(source, map_location='cpu')
     if (checkpoint.get('meta') or {}).get('converted_from'):
-        # torchvision:// and hf:// files arrive in a recognizer's keys (converted on reading):
-        # the backbone's own converter (e.g. 2D inflation) does not apply.
         convert = None
-    state_dict = get_state_dict(checkpoint)
-    if any(key.startswith('backbone.') for key in state_dict):
-        state_dict = OrderedDict(
-            (key[len('backbone.') :] if key.startswith('backbone.') else key, value)
-            for key, value in state_dict.items()
-        )
-    if convert is not None:
-        state_dict = convert(state_dict, module)
-    report = _compare(module.state_dict(), state_dict, source)
-    # BN's step counters are absent from older files (torchvision's first ResNet weights) and
-    # only matter for momentum=None: such a module keeps its own.
-    counters = [key for key in report.missing if key.endswith('num_batches_tracked')]
-    report.missing = [key for key in report.missing if key not in counters]
-    name = type(module).__name__
-    if report.missing or report.mismatched:
-        lines = [f'pretrained weights {source} do not fit {name}:']
-        rest = LoadReport(source=source, missing=report.missing, mismatched=report.mismatched)
-        lines.append(_listing(rest, file_key))
-        if hint and len(report.missing) > report.num_model_tensors // 2:
-            lines.append(f'  most tensors are missing: {hint}')
-        raise CheckpointMismatchError('\n'.join(lines))
-    module.load_state_dict(
-        OrderedDict((key, state_dict[key]) for key in report.loaded), strict=not counters
-    )
-    logger = logger or 'current'
-    print_log(
-        f'{name}: loaded all {len(report.loaded)} backbone tensors from {source}'
-        + (f' ({len(counters)} BN step counters not in the file kept)' if counters else ''),
+    return load_weights(
+        module,
+        get_state_dict(checkpoint),
+        mode='pretrained',
+        head_prefixes=(),
         logger=logger,
-        level=logging.INFO,
+        source=source,
+        revise_keys=[*revise_keys, (r'^backbone\.', '')],
+        convert=convert,
+        file_key=file_key,
+        hint=hint,
     )
-    if report.unexpected:
-        print_log(
-            f'{name}: {len(report.unexpected)} tensors of {source} are not part of the backbone '
-            f'and were not used: {", ".join(report.unexpected)}',
-            logger=logger,
-            level=logging.INFO,
-        )
-    return report

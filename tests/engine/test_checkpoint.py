@@ -252,6 +252,58 @@ def test_torchvision_scheme_resolves_to_imagenet1k_v1(monkeypatch, tmp_path):
     assert list(state) == ['weight', 'bias']
 
 
+def test_torchvision_image_names_go_through_mmengine_table(http_root, tmp_path, monkeypatch):
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+
+    from mmaction_ft.models.backbones import ResNet
+
+    # A stand-in for resnet50-11ad3fa6.pth (torchvision's layout, its stem and first stage,
+    # plus the ImageNet classifier) served on 127.0.0.1; mmengine's table is pointed at it.
+    torch.manual_seed(0)
+    stage1 = ('conv1.', 'bn1.', 'layer1.', 'fc.')
+    with torch.device('meta'):  # shapes only: initialising all of ResNet-50 takes seconds
+        layout = torchvision.models.resnet50().state_dict()
+    tv_state = {
+        k: torch.randn(v.shape) if v.is_floating_point() else torch.tensor(3)
+        for k, v in layout.items()
+        if k.startswith(stage1)
+    }
+    base, root, requests = http_root
+    torch.save(tv_state, root / 'tmp.pth')
+    name = f'resnet50-{hashlib.sha256((root / "tmp.pth").read_bytes()).hexdigest()[:8]}.pth'
+    (root / 'tmp.pth').rename(root / name)
+    real_table = mmengine_checkpoint.get_torchvision_models()
+    assert real_table['resnet50.imagenet1k_v2'].endswith('/resnet50-11ad3fa6.pth')
+    monkeypatch.setattr(
+        mmengine_checkpoint,
+        'get_torchvision_models',
+        lambda: {**real_table, 'resnet50.imagenet1k_v2': f'{base}/{name}'},
+    )
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+
+    model = ResNet(
+        50, num_stages=1, out_indices=(0,), pretrained='torchvision://resnet50.imagenet1k_v2'
+    )
+    model.init_weights()
+
+    assert torch.equal(model.conv1.conv.weight, tv_state['conv1.weight'])
+    assert torch.equal(model.layer1[2].conv3.bn.running_var, tv_state['layer1.2.bn3.running_var'])
+    # mmengine's CheckpointLoader reads the same entry (any spelling) from the cache, raw keys.
+    raw = CheckpointLoader.load_checkpoint('torchvision://ResNet50_Weights.IMAGENET1K_V2')
+    assert raw.keys() == tv_state.keys()
+    assert requests == [f'/{name}']
+    # Video models keep torchvision's enum (and their converter): the table is not asked.
+    monkeypatch.setattr(mmengine_checkpoint, 'get_torchvision_models', dict)
+    assert torchvision_url('r3d_18') == torchvision.models.video.R3D_18_Weights.DEFAULT.url
+
+
+def test_unknown_torchvision_names_list_what_mmengine_table_has():
+    with pytest.raises(ValueError, match=r'no entry .resnet50\.imagenet1k_v9. \(available: '):
+        torchvision_url('resnet50.imagenet1k_v9')
+    with pytest.raises(ValueError, match=r"no model named 'resnt50'.*did you mean resnet50"):
+        torchvision_url('resnt50')
+
+
 def test_default_cache_is_torch_hub_checkpoints(monkeypatch, tmp_path):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path))
     assert default_cache_dir() == os.path.join(str(tmp_path), 'hub', 'checkpoints')
@@ -331,8 +383,11 @@ def test_mmengine_checkpoint_loader_uses_the_allow_list(http_root, tmp_path, mon
     assert CheckpointLoader._get_checkpoint_loader('https://x/y.pth') is (
         ckpt_module.load_from_safe_http
     )
-    # mmengine's own torchvision:// stays (raw torchvision keys, not our converted ones).
-    assert CheckpointLoader._get_checkpoint_loader('torchvision://resnet18') is not local
+    # torchvision:// too (mmengine's calls its own load_from_http, bypassing the one above).
+    for name in ('torchvision://resnet18', 'modelzoo://resnet18'):
+        assert CheckpointLoader._get_checkpoint_loader(name) is (
+            ckpt_module.load_from_safe_torchvision
+        )
 
     hub = MessageHub.get_instance('test-checkpoint-loader-hub')
     hub.update_scalar('train/loss', 0.5)

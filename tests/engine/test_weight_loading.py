@@ -5,7 +5,13 @@ import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
-from mmaction_ft.engine.weight_loading import CheckpointMismatchError, LoadReport, load_weights
+from mmaction_ft.engine.weight_loading import (
+    CheckpointMismatchError,
+    LoadReport,
+    check_revise_keys,
+    load_pretrained,
+    load_weights,
+)
 
 
 class TinyRecognizer(nn.Module):
@@ -188,3 +194,130 @@ def test_no_inflation_advice_for_other_mismatches():
     with pytest.raises(CheckpointMismatchError) as error:
         load_weights(model, kinetics_checkpoint(), mode='finetune')
     assert 'pretrained2d' not in str(error.value)
+
+
+# ------------------------------------------------------------------ revise_keys
+
+
+def test_revise_keys_rename_the_file_keys_before_matching(logger):
+    mm_logger, _ = logger
+    ckpt = kinetics_checkpoint()
+    # Another codebase's layout: everything under 'model.', the classifier named 'head'.
+    foreign = {'model.' + key.replace('cls_head.fc_cls', 'head'): v for key, v in ckpt.items()}
+    model = TinyRecognizer(400)
+
+    with pytest.raises(CheckpointMismatchError, match='no tensor of checkpoint'):
+        load_weights(model, foreign, mode='partial', logger=mm_logger)
+    rules = [(r'^model\.', ''), (r'^head\.', 'cls_head.fc_cls.')]
+    report = load_weights(model, foreign, mode='strict', logger=mm_logger, revise_keys=rules)
+
+    assert len(report.loaded) == 9
+    assert torch.equal(model.cls_head.fc_cls.weight, ckpt['cls_head.fc_cls.weight'])
+
+
+def test_default_revise_keys_drop_the_ddp_prefix_and_an_empty_list_keeps_it(logger):
+    mm_logger, _ = logger
+    wrapped = {'module.' + key: value for key, value in kinetics_checkpoint().items()}
+    assert len(load_weights(TinyRecognizer(400), wrapped, mode='strict').loaded) == 9
+    with pytest.raises(CheckpointMismatchError, match='unexpected in checkpoint module.'):
+        load_weights(TinyRecognizer(400), wrapped, mode='strict', revise_keys=[])
+
+
+def test_revise_keys_that_merge_two_keys_are_an_error():
+    ckpt = kinetics_checkpoint()
+    with pytest.raises(
+        CheckpointMismatchError,
+        match=r'renames both backbone\.conv\.weight and backbone\.conv\.bias to',
+    ):
+        load_weights(TinyRecognizer(400), ckpt, revise_keys=[(r'\.(weight|bias)$', '.w')])
+
+
+@pytest.mark.parametrize(
+    'rules, error, message',
+    [
+        ('^module', TypeError, r'load_cfg\.revise_keys must be a list'),
+        ([('^module',)], TypeError, r'load_cfg\.revise_keys\[0\] must be a \(pattern'),
+        ([('a', 'b'), ('(', '')], ValueError, r"load_cfg\.revise_keys\[1\]: '\(' is not a"),
+    ],
+)
+def test_bad_revise_keys_name_the_entry(rules, error, message):
+    with pytest.raises(error, match=message):
+        check_revise_keys(rules, 'load_cfg.revise_keys')
+    # Lists (a config read back from a file) are accepted like tuples.
+    assert check_revise_keys([['^a', 'b']]) == (('^a', 'b'),)
+
+
+# ------------------------------------------------------------------ 'pretrained' mode
+
+
+def test_pretrained_mode_ignores_and_reports_unused_file_tensors(logger):
+    mm_logger, log_file = logger
+    backbone = TinyRecognizer(400).backbone
+    ckpt = {k[len('backbone.') :]: v for k, v in kinetics_checkpoint().items() if 'backbone' in k}
+    ckpt['fc.weight'] = torch.zeros(1000, 8)  # an ImageNet classifier the backbone has no use for
+    del ckpt['bn.num_batches_tracked']  # older files lack BN step counters
+
+    report = load_weights(
+        backbone, ckpt, mode='pretrained', logger=mm_logger, source='imagenet.pth'
+    )
+
+    assert torch.equal(backbone.conv.weight, ckpt['conv.weight'])
+    assert report.unexpected == ['fc.weight'] and report.kept == ['bn.num_batches_tracked']
+    assert not report.missing and len(report.loaded) == 6
+    text = log_file.read_text()
+    assert 'skipped fc.weight: in the checkpoint but not in the model (not used)' in text
+    assert (
+        'Sequential: loaded 6/7 tensors from imagenet.pth (1 BN step counters not in the file '
+        'kept)' in text
+    )
+
+
+def test_pretrained_mode_refuses_a_missing_or_reshaped_model_tensor():
+    backbone = TinyRecognizer(400).backbone
+    ckpt = {k[len('backbone.') :]: v for k, v in kinetics_checkpoint().items() if 'backbone' in k}
+    before = backbone.conv.weight.detach().clone()
+    del ckpt['bn.running_mean']
+    ckpt['conv.weight'] = torch.zeros(8, 3, 5, 5)
+
+    with pytest.raises(CheckpointMismatchError) as error:
+        load_weights(
+            backbone,
+            ckpt,
+            mode='pretrained',
+            source='r.pth',
+            file_key=lambda key: 'file.' + key,
+            hint='try the other layout',
+        )
+    message = str(error.value)
+    assert message.startswith('pretrained weights r.pth do not fit Sequential:')
+    assert 'shape mismatch conv.weight: checkpoint [8, 3, 5, 5], model [8, 3, 3, 3]' in message
+    assert 'missing from checkpoint file.bn.running_mean (for bn.running_mean)' in message
+    assert 'most tensors are missing' not in message  # 1 of 7: the layout is right
+    assert torch.equal(backbone.conv.weight, before)  # nothing was copied
+
+    with pytest.raises(CheckpointMismatchError, match='most tensors are missing: try the other'):
+        load_weights(backbone, {'x': torch.zeros(1)}, mode='pretrained', hint='try the other')
+
+
+def test_load_pretrained_reads_the_file_and_loads_in_pretrained_mode(tmp_path, logger):
+    mm_logger, log_file = logger
+    recognizer = kinetics_checkpoint()  # backbone.* and cls_head.* keys, DDP-wrapped below
+    path = tmp_path / 'tsn.pth'
+    torch.save({'state_dict': {'module.' + k: v for k, v in recognizer.items()}}, path)
+    backbone = TinyRecognizer(400).backbone
+
+    report = load_pretrained(backbone, str(path), logger=mm_logger)
+
+    assert torch.equal(backbone.bn.running_var, recognizer['backbone.bn.running_var'])
+    assert report.unexpected == ['cls_head.fc_cls.weight', 'cls_head.fc_cls.bias']
+    assert f'Sequential: loaded 7/7 tensors from {path}' in log_file.read_text()
+
+    # revise_keys apply to the file's keys before the 'backbone.' prefix is dropped.
+    renamed = {'encoder.' + k[len('backbone.') :]: v for k, v in recognizer.items() if 'bone' in k}
+    torch.save(renamed, tmp_path / 'encoder.pth')
+    with pytest.raises(CheckpointMismatchError, match='missing from checkpoint conv.weight'):
+        load_pretrained(backbone, str(tmp_path / 'encoder.pth'))
+    report = load_pretrained(
+        backbone, str(tmp_path / 'encoder.pth'), revise_keys=[(r'^encoder\.', 'backbone.')]
+    )
+    assert len(report.loaded) == 7 and not report.unexpected

@@ -4,65 +4,26 @@
 ``labels`` holds N class indices, or, for multi-label measures, an ``[N, C]`` one-hot (many-hot)
 array where entries > 0 are positives. Every function returns plain Python floats.
 
-Where MMAction2 1.x leaves ties to the sort algorithm, these functions break them by class index:
-among equal scores the lower class index ranks first, as ``np.argmax`` does, so top-1 accuracy
-and the arg-max used by :func:`mean_class_accuracy` always agree.
+:func:`top_k_accuracy` is defined once, in :mod:`mmaction_ft.utils.accuracy` (the heads log it
+too), and re-exported here. It ranks equal scores as MMAction2 1.2.0 does, by numpy's default
+``argsort``; :func:`mean_class_accuracy` predicts with ``np.argmax`` (the lowest tied index), as
+MMAction2 does, so on tied scores the two may disagree.
 """
 
-from typing import List, Optional, Sequence, Union
+from typing import Optional
 
 import numpy as np
 
-ArrayLike = Union[np.ndarray, Sequence]
+from mmaction_ft.utils.accuracy import ArrayLike, label_vector, score_matrix, top_k_accuracy
 
-
-def _score_matrix(scores: ArrayLike) -> np.ndarray:
-    scores = np.asarray(scores if isinstance(scores, np.ndarray) else np.stack(scores))
-    if scores.ndim != 2 or scores.shape[0] == 0:
-        raise ValueError(
-            f'scores must be [num_videos, num_classes] with at least one video, '
-            f'got shape {scores.shape}'
-        )
-    return scores
-
-
-def _label_vector(labels: ArrayLike, num_videos: int) -> np.ndarray:
-    labels = np.asarray(labels).reshape(-1)
-    if labels.shape[0] != num_videos:
-        raise ValueError(f'got {num_videos} score rows but {labels.shape[0]} labels')
-    if labels.dtype.kind not in 'iu':
-        raise ValueError(f'labels must be integer class indices, got dtype {labels.dtype}')
-    if (labels < 0).any():
-        raise ValueError(f'labels must be non-negative class indices, got {labels.min()}')
-    return labels.astype(np.int64)
-
-
-def _ranking(scores: np.ndarray) -> np.ndarray:
-    """Class indices of each row, best first; equal scores keep the lower index first."""
-    return np.argsort(-scores, axis=1, kind='stable')
-
-
-def top_k_accuracy(
-    scores: ArrayLike, labels: ArrayLike, topk: Union[int, Sequence[int]] = (1,)
-) -> List[float]:
-    """Fraction of videos whose true class is among the k best-scored classes.
-
-    Args:
-        scores: ``[N, C]`` class scores.
-        labels: N class indices.
-        topk: One k or several; a k above C counts every video as a hit.
-
-    Returns:
-        One accuracy per k, in the order of ``topk``.
-    """
-    scores = _score_matrix(scores)
-    labels = _label_vector(labels, scores.shape[0])
-    topk = (topk,) if isinstance(topk, int) else tuple(topk)
-    if not topk or not all(isinstance(k, int) and k > 0 for k in topk):
-        raise ValueError(f'topk must be a positive int or a tuple of them, got {topk!r}')
-    ranking = _ranking(scores)
-    hits = ranking == labels[:, None]  # [N, C], one True per row when the label is valid
-    return [float(hits[:, :k].any(axis=1).mean()) for k in topk]
+__all__ = [
+    'average_precision',
+    'confusion_matrix',
+    'mean_average_precision',
+    'mean_class_accuracy',
+    'mmit_mean_average_precision',
+    'top_k_accuracy',
+]
 
 
 def confusion_matrix(
@@ -89,8 +50,8 @@ def confusion_matrix(
     """
     if normalize not in ('true', 'pred', 'all', None):
         raise ValueError(f"normalize must be 'true', 'pred', 'all' or None, got {normalize!r}")
-    y_pred = _label_vector(y_pred, len(y_pred))
-    y_real = _label_vector(y_real, len(y_pred))
+    y_pred = label_vector(y_pred, len(y_pred))
+    y_real = label_vector(y_real, len(y_pred))
     largest = int(max(y_pred.max(initial=-1), y_real.max(initial=-1)))
     if num_classes is None:
         num_classes = largest + 1
@@ -120,8 +81,8 @@ def mean_class_accuracy(scores: ArrayLike, labels: ArrayLike) -> float:
     Returns:
         The mean per-class accuracy.
     """
-    scores = _score_matrix(scores)
-    labels = _label_vector(labels, scores.shape[0])
+    scores = score_matrix(scores)
+    labels = label_vector(labels, scores.shape[0])
     correct = scores.argmax(axis=1) == labels
     classes, per_video_class = np.unique(labels, return_inverse=True)
     hits = np.bincount(per_video_class, weights=correct, minlength=len(classes))
@@ -181,7 +142,7 @@ def mean_average_precision(scores: ArrayLike, labels_onehot: ArrayLike) -> float
     Returns:
         The mean AP, or NaN when no class has a positive.
     """
-    scores = _score_matrix(scores)
+    scores = score_matrix(scores)
     labels = _onehot_matrix(labels_onehot, scores.shape)
     aps = [average_precision(scores[:, c], labels[:, c]) for c in range(scores.shape[1])]
     aps = [ap for ap in aps if not np.isnan(ap)]
@@ -200,7 +161,7 @@ def mmit_mean_average_precision(scores: ArrayLike, labels_onehot: ArrayLike) -> 
     Returns:
         The mean AP, or NaN when no video has a positive.
     """
-    scores = _score_matrix(scores)
+    scores = score_matrix(scores)
     labels = _onehot_matrix(labels_onehot, scores.shape)
     aps = [average_precision(s, y) for s, y in zip(scores, labels)]
     aps = [ap for ap in aps if not np.isnan(ap)]

@@ -10,6 +10,7 @@ from mmengine.model import BaseModule
 
 from mmaction_ft.registry import MODELS
 from mmaction_ft.structures import ActionDataSample
+from mmaction_ft.utils.accuracy import top_k_accuracy
 
 AVERAGE_CLIPS = ('score', 'prob', None)
 
@@ -136,7 +137,7 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
             labels = labels.repeat_interleave(rows_per_video, dim=0)  # [N * num_views(, C)]
         losses = {}
         if labels.ndim == 1:  # hard labels [N]: accuracy is defined
-            for k, acc in zip(self.topk, _top_k_accuracy(cls_scores.detach(), labels, self.topk)):
+            for k, acc in zip(self.topk, _logged_top_k_accuracy(cls_scores, labels, self.topk)):
                 losses[f'top{k}_acc'] = acc
         if self.label_smooth_eps != 0:
             if labels.ndim == 1:
@@ -214,12 +215,14 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
         return cls_scores.squeeze(1) if num_segs == 1 else cls_scores
 
 
-def _top_k_accuracy(
+def _logged_top_k_accuracy(
     scores: torch.Tensor, labels: torch.Tensor, topk: Tuple[int, ...]
 ) -> List[torch.Tensor]:
-    """Fraction of rows whose label is among the k highest scores, for each k."""
-    # k beyond the class count means "any class", as in MMAction2's argsort-based version.
-    max_k = min(max(topk), scores.shape[1])
-    top = scores.topk(max_k, dim=1).indices  # [N, max_k]
-    hits = top == labels.unsqueeze(1)  # [N, max_k]
-    return [hits[:, : min(k, max_k)].any(dim=1).float().mean() for k in topk]
+    """:func:`mmaction_ft.utils.accuracy.top_k_accuracy` of ``[N, C]`` scores and ``[N]``
+    labels, as tensors on the scores' device for the training log (MMAction2 1.2.0 computes
+    it the same way, on CPU in numpy, so equal scores are ranked alike)."""
+    scores = scores.detach()
+    if scores.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds it exactly
+        scores = scores.float()
+    accuracies = top_k_accuracy(scores.cpu().numpy(), labels.detach().cpu().numpy(), topk)
+    return [torch.tensor(acc, device=scores.device) for acc in accuracies]

@@ -14,8 +14,8 @@ from mmaction_ft.evaluation.functional import (
     top_k_accuracy,
 )
 
-# Rankings (best first, ties -> lower index): [1, 2, 0], [0, 1, 2], [2, 1, 0], [2, 0, 1]
-SCORES = np.array([[0.1, 0.5, 0.4], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.3, 0.3, 0.4]])
+# Rankings (best first, no ties): [1, 2, 0], [0, 1, 2], [2, 1, 0], [2, 0, 1]
+SCORES = np.array([[0.1, 0.5, 0.4], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.3, 0.2, 0.4]])
 LABELS = [2, 0, 0, 1]  # true class at rank 2, 1, 3, 3
 
 
@@ -28,11 +28,16 @@ def test_top_k_accuracy_k_above_num_classes_counts_every_video():
     assert top_k_accuracy(SCORES, LABELS, topk=(1, 5)) == [0.25, 1.0]
 
 
-def test_top_k_accuracy_ties_rank_the_lower_class_first():
+def test_top_k_accuracy_is_the_one_shared_with_the_heads():
+    # Tie order (MMAction2's np.argsort) is tested in tests/utils/test_top_k_accuracy.py.
+    from mmaction_ft.utils import accuracy
+
+    assert top_k_accuracy is accuracy.top_k_accuracy
+
+
+def test_mean_class_accuracy_predicts_the_lowest_tied_class():
     tied = np.array([[0.5, 0.5, 0.0]])
-    assert top_k_accuracy(tied, [0], topk=(1,)) == [1.0]
-    assert top_k_accuracy(tied, [1], topk=(1, 2)) == [0.0, 1.0]
-    # Consistent with the arg-max behind mean_class_accuracy.
+    # np.argmax, as MMAction2: top-1 accuracy (argsort) may rank the tie the other way.
     assert mean_class_accuracy(tied, [0]) == 1.0 and mean_class_accuracy(tied, [1]) == 0.0
 
 

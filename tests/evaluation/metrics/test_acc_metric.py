@@ -12,7 +12,7 @@ from mmaction_ft.registry import METRICS
 from mmaction_ft.structures.action_data_sample import ActionDataSample
 
 # Same data as the functional tests: top1 1/4, top2 1/2, top3 1.
-SCORES = [[0.1, 0.5, 0.4], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.3, 0.3, 0.4]]
+SCORES = [[0.1, 0.5, 0.4], [0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.3, 0.2, 0.4]]  # no ties
 LABELS = [2, 0, 0, 1]
 
 

@@ -103,8 +103,13 @@ def test_torchvision_weights_land_on_mapped_keys(tmp_path, log_messages):
         assert torch.equal(ours[_torchvision_to_ours(tv_key)], tensor), tv_key
     assert torch.equal(ours['layer1.0.conv2.bn.running_mean'], tv_sd['layer1.0.bn2.running_mean'])
     assert torch.equal(ours['layer3.0.downsample.bn.weight'], tv_sd['layer3.0.downsample.1.weight'])
+    # One report format with load_from: each unused file tensor, then the count.
     unused = [m for m in log_messages if 'not used' in m]
-    assert len(unused) == 1 and 'fc.weight' in unused[0] and 'fc.bias' in unused[0]
+    assert unused == [
+        'skipped fc.weight: in the checkpoint but not in the model (not used)',
+        'skipped fc.bias: in the checkpoint but not in the model (not used)',
+    ]
+    assert f'ResNet: loaded {len(ours)}/{len(ours)} tensors from {path}' in log_messages
 
 
 def test_torchvision_key_mapping():
