@@ -6,6 +6,9 @@ registry import the modules that fill it the first time it builds something, so 
 depends on which modules the caller happened to import.
 """
 
+import contextlib
+from typing import Iterator
+
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
 from mmengine.registry import EVALUATOR as MMENGINE_EVALUATOR
@@ -25,9 +28,26 @@ from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
-from mmengine.registry import Registry
+from mmengine.registry import DefaultScope, Registry
 
 SCOPE = 'mmaction_ft'
+
+
+@contextlib.contextmanager
+def building_scope() -> Iterator[None]:
+    """Build mmaction_ft parts in mmaction_ft's scope unless a project scope is current.
+
+    mmengine builds in the current default scope. Without one, or with mmengine's own (a Runner
+    made without ``default_scope`` leaves ``'mmengine'`` current), ``SampleFrames`` would not be
+    found; any other scope (``'mmaction_ft'``, a user's project) stays as it is.
+    """
+    current = DefaultScope.get_current_instance()
+    if current is not None and current.scope_name not in ('mmengine', ''):
+        yield
+        return
+    with DefaultScope.overwrite_default_scope(SCOPE):
+        yield
+
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope=SCOPE, locations=['mmaction_ft.engine'])
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope=SCOPE, locations=['mmaction_ft.engine'])

@@ -9,6 +9,12 @@
 - Pipelines lose ``Normalize`` (the model's ``ActionDataPreprocessor`` normalises, with the same
   mean / std and ``to_rgb = to_bgr``: both flip the channel order) and ``ToTensor``; ``Collect``
   becomes ``PackActionInputs``.
+- Optical flow (``FormatShape(input_format='NCHW_Flow')`` or a two-value ``Normalize``): the
+  pipeline keeps ``NCHW_Flow``, which stacks the ``clip_len`` x/y frame pairs of a clip along
+  the channels; the preprocessor gets ``format_shape='NCHW'`` and the x/y mean / std repeated
+  ``clip_len`` times (0.x normalised each frame before stacking: same numbers).
+- A 0.x pipeline that 0.x itself could not run is an error naming the step: a ``FormatShape``
+  without ``input_format`` (required in 0.x too), a ``*Decode`` without its ``*Init`` before it.
 - ``evaluation=dict(interval, metrics, metric_options, topk, save_best, rule)`` becomes
   ``train_cfg.val_interval``, ``AccMetric(metric_list, metric_options)`` evaluators (the
   deprecated ``topk`` is ``metric_options.top_k_accuracy.topk``, as in 0.x) and
@@ -20,7 +26,7 @@ from typing import Any, Iterator, List, Optional, Tuple
 
 from .checks import check_section_keys
 from .errors import ConfigError
-from .keypaths import MISSING, get_path
+from .keypaths import MISSING, get_path, split_path
 from .legacy_context import TranslationContext
 
 SPLITS = ('train', 'val', 'test')
@@ -46,6 +52,10 @@ _LOADER_KEYS = (
     'seed',
 )
 _TENSOR_STEPS = ('ToTensor', 'ImageToTensor', 'ToDataContainer')
+# Top-level pipeline variables of 0.x configs (helpers, not keys mmengine reads).
+_HELPERS = ('train_pipeline', 'val_pipeline', 'test_pipeline')
+# Video decoders that need their ``<Backend>Init`` step first (RawFrameDecode opens nothing).
+_DECODE_BACKENDS = ('Decord', 'PyAV', 'OpenCV')
 _LEGACY_STEPS = ('Normalize', 'Collect') + _TENSOR_STEPS
 _EVAL_KEYS = (
     'interval',
@@ -164,20 +174,33 @@ def translate_pipelines(t: TranslationContext) -> None:
     """Normalize -> ``model.data_preprocessor``; Collect / ToTensor -> ``PackActionInputs``."""
     norms: List[Tuple[str, dict]] = []
     shapes: List[Tuple[str, str]] = []
+    clip_lens: List[Tuple[str, int]] = []
     translated: List[str] = []
+    problems: List[str] = []
     for split in SPLITS:
         dataset = get_path(t.cfg, f'{split}_dataloader.dataset')
         for where, pipeline in _pipelines(dataset, f'{split}_dataloader.dataset'):
             new, norm, shape = _translate_pipeline(pipeline, where)
             if new is None:
                 continue
+            old = _legacy_name(where)
+            for i, problem in _legacy_pipeline_problems(pipeline):
+                place = t.sources.locate(split_path(f'{old}.{i}')) if t.sources else ''
+                problems.append(f'{old}.{i}: {problem}' + (f' ({place})' if place else ''))
             pipeline[:] = new
             translated.append(where)
             if norm is not None:
                 norms.append((where, norm))
             if shape is not None:
                 shapes.append((where, shape))
-    for helper in ('train_pipeline', 'val_pipeline', 'test_pipeline'):
+            clip_len = _clip_len(pipeline)
+            if clip_len is not None:
+                clip_lens.append((where, clip_len))
+    if problems:
+        raise ConfigError(
+            'pipelines that MMAction2 0.x could not run either:\n  ' + '\n  '.join(problems)
+        )
+    for helper in _HELPERS:
         pipeline = t.cfg.get(helper)
         if isinstance(pipeline, list):  # helper variables: shown by print_config, keep them tidy
             new, _, _ = _translate_pipeline(pipeline, helper)
@@ -188,13 +211,23 @@ def translate_pipelines(t: TranslationContext) -> None:
     names = ', '.join(translated)
     t.report.add('Collect + ToTensor', 'PackActionInputs', names)
     preprocessor = {}
+    shape = None
+    if shapes:
+        _require_same('FormatShape', shapes)
+        shape = shapes[0][1]
+        # The model sees NCHW either way: flow frames are stacked on the channels.
+        preprocessor['format_shape'] = 'NCHW' if shape == 'NCHW_Flow' else shape
     if norms:
         _require_same('Normalize', norms)
         norm = norms[0][1]
-        preprocessor.update(mean=norm['mean'], std=norm['std'], to_rgb=norm['to_bgr'])
-    if shapes:
-        _require_same('FormatShape', shapes)
-        preprocessor['format_shape'] = shapes[0][1]
+        mean, std = norm['mean'], norm['std']
+        if len(mean) == 2 and shape != 'NCTHW':  # flow: [x0, y0, x1, y1, ...] channels
+            repeat = 1
+            if clip_lens:
+                _require_same('the clip_len of the flow pipelines', clip_lens)
+                repeat = clip_lens[0][1]
+            mean, std = mean * repeat, std * repeat
+        preprocessor.update(mean=mean, std=std, to_rgb=norm['to_bgr'])
     if preprocessor:
         current = get_path(t.cfg, 'model.data_preprocessor', None) or {}
         preprocessor.setdefault('type', current.get('type', 'ActionDataPreprocessor'))
@@ -260,6 +293,51 @@ def _translate_pipeline(
     if not has_pack:
         new.append(dict(type='PackActionInputs'))
     return new, norm, shape
+
+
+def _legacy_name(where: str) -> str:
+    """``train_dataloader.dataset.pipeline`` -> ``data.train.pipeline``, the 0.x key path."""
+    split, _, rest = where.partition('_dataloader.dataset')
+    return f'data.{split}{rest}'
+
+
+def _clip_len(pipeline: list) -> Optional[int]:
+    """The ``clip_len`` of the pipeline's frame sampler (the first step that sets one)."""
+    for step in pipeline:
+        if isinstance(step, dict) and isinstance(step.get('clip_len'), int):
+            return step['clip_len']
+    return None
+
+
+def _legacy_pipeline_problems(pipeline: list) -> List[Tuple[int, str]]:
+    """(step index, problem) for the steps of a 0.x pipeline that fail in 0.x as well."""
+    problems = []
+    opened = set()
+    for i, step in enumerate(pipeline):
+        kind = step.get('type') if isinstance(step, dict) else None
+        if not isinstance(kind, str):
+            continue
+        if kind == 'FormatShape' and 'input_format' not in step:
+            problems.append(
+                (
+                    i,
+                    'FormatShape without input_format (a required argument in 0.x too): add '
+                    "input_format='NCHW' for 2D models such as TSN, 'NCTHW' for 3D ones",
+                )
+            )
+        backend = kind[: -len('Init')] if kind.endswith('Init') else None
+        if backend in _DECODE_BACKENDS:
+            opened.add(backend)
+        backend = kind[: -len('Decode')] if kind.endswith('Decode') else None
+        if backend in _DECODE_BACKENDS and backend not in opened:
+            problems.append(
+                (
+                    i,
+                    f'{kind} with no {backend}Init before it (nothing opened the video): the '
+                    f'pipeline should start with {backend}Init, then the sampler',
+                )
+            )
+    return problems
 
 
 def _pack(collect: dict) -> dict:

@@ -6,12 +6,20 @@
   before they moved into ``model``) go into ``model``.
 - ``model.test_cfg.average_clips`` -> ``model.cls_head.average_clips``;
   ``model.train_cfg.blending`` -> ``model.data_preprocessor.blending``.
+- Backbones of other libraries, named by prefix in MMAction2 (0.x and 1.x alike):
+  ``type='torchvision.NAME'`` -> ``type='TorchvisionBackbone', model_name=NAME`` (with
+  ``pretrained=True`` -> ``pretrained='torchvision://NAME'``, loaded by mmaction_ft),
+  ``type='timm.NAME'`` -> ``type='TimmBackbone', model_name=NAME``; ``type='mmcls.NAME'`` is an
+  error (MMClassification is not supported).
 """
 
 from .dialect import LOOP_CFG_NAMES, UNSUPPORTED_LEGACY_KEYS, is_model_cfg
 from .errors import ConfigError
-from .keypaths import MISSING
+from .keypaths import MISSING, get_path
 from .legacy_context import TranslationContext
+
+# Library prefix of an MMAction2 backbone type -> the mmaction_ft adapter class.
+_FOREIGN_BACKBONES = {'torchvision': 'TorchvisionBackbone', 'timm': 'TimmBackbone'}
 
 
 def translate_unsupported(t: TranslationContext) -> None:
@@ -68,3 +76,32 @@ def translate_model_cfgs(t: TranslationContext) -> None:
         model.setdefault('data_preprocessor', {}).setdefault('type', 'ActionDataPreprocessor')
         if not train_cfg:
             model['train_cfg'] = None
+    translate_foreign_backbone(t)
+
+
+def translate_foreign_backbone(t: TranslationContext) -> None:
+    """``model.backbone.type='torchvision.NAME'`` / ``'timm.NAME'`` -> the adapter classes."""
+    backbone = get_path(t.cfg, 'model.backbone', None)
+    kind = backbone.get('type') if isinstance(backbone, dict) else None
+    if not isinstance(kind, str) or '.' not in kind:
+        return
+    library, name = kind.split('.', 1)
+    if library == 'mmcls':
+        raise ConfigError(
+            f'model.backbone.type={kind!r}: MMClassification (mmcls) backbones are not supported '
+            "by mmaction_ft. Use a torchvision model (type='torchvision.resnext101_32x8d', "
+            "'torchvision.resnext50_32x4d' ...), a timm model (type='timm.resnext101_32x4d', "
+            "needs `pip install timm`) or an mmaction_ft backbone (type='ResNet')"
+            + t.where('model')
+        )
+    if library not in _FOREIGN_BACKBONES:
+        return
+    new = {k: v for k, v in backbone.items() if k != 'type'}
+    new = dict(type=_FOREIGN_BACKBONES[library], model_name=name, **new)
+    detail = f'{library} model {name}'
+    if library == 'torchvision' and isinstance(new.get('pretrained'), bool):
+        # torchvision's own pretrained=True downloads outside the weight loader.
+        new['pretrained'] = f'torchvision://{name}' if new['pretrained'] else None
+        detail += f', pretrained={new["pretrained"]!r}'
+    t.cfg['model']['backbone'] = new
+    t.report.add('model.backbone.type', 'model.backbone.type, model.backbone.model_name', detail)

@@ -12,8 +12,11 @@ from mmaction_ft.registry import SCOPE
 
 from .checks import check_unknown_keys
 from .legacy import translate_legacy
+from .locate import ConfigLocator
 from .report import TranslationReport
 from .sources import ConfigSources
+from .type_names import check_type_names
+from .value_checks import check_values
 
 # MMAction2 1.x configs register their parts under this scope; ours has the same names.
 MMACTION2_SCOPE = 'mmaction'
@@ -33,7 +36,8 @@ def load_config(
     Steps: ``Config.fromfile`` (bases merged), ``--cfg-options`` merged (dotted keys, list
     indices), unknown top-level keys rejected, 0.x keys translated (see :mod:`.legacy` for the
     rule when both dialects set the same thing), MMAction2's ``default_scope='mmaction'``
-    replaced by ``'mmaction_ft'``.
+    replaced by ``'mmaction_ft'``, then the values a wrong type would break far away checked
+    (:mod:`.value_checks`) and every component ``type`` looked up (:mod:`.type_names`).
 
     One merge rule is relaxed: a dict in a child over ``None`` in a base (the tutorial's
     ``test_cfg=dict(average_clips=None)`` over a 1.x base's ``test_cfg=None``) merges as if the
@@ -48,8 +52,9 @@ def load_config(
         The mmengine-style config (its ``filename`` is ``path``) and the translation report.
 
     Raises:
-        ConfigError: For an unknown key, a 0.x setting without equivalent, or one file setting a
-            0.x key together with its mmengine counterpart.
+        ConfigError: For an unknown key, a 0.x setting without equivalent, one file setting a
+            0.x key together with its mmengine counterpart, a value of the wrong type or range
+            (a :class:`~.errors.ConfigTypeError` for the type) or an unregistered ``type``.
     """
     relaxed: List[str] = []
     with _dicts_override_none(relaxed):
@@ -58,7 +63,8 @@ def load_config(
             cfg.merge_from_dict(cfg_options)
     sources = ConfigSources.from_file(path, cfg_options)
     check_unknown_keys(cfg, sources)
-    translated, report = translate_legacy(cfg.to_dict(), sources)
+    merged = cfg.to_dict()
+    translated, report = translate_legacy(merged, sources)
     for key in relaxed:
         report.add(key, key, 'a dict over None in a base: merged as if the base said dict()')
     if translated.get('default_scope') == MMACTION2_SCOPE:
@@ -66,6 +72,9 @@ def load_config(
         report.add(
             'default_scope', 'default_scope', f"MMAction2's {MMACTION2_SCOPE!r} -> {SCOPE!r}"
         )
+    locator = ConfigLocator(sources, report, merged)
+    check_values(translated, locator)
+    check_type_names(translated, locator)
     return Config(translated, filename=path), report
 
 

@@ -33,6 +33,11 @@ class SourceFile:
             ``_delete_=True`` or ``**`` unpacking): everything under them counts as set too.
         lines: Line of the first assignment of each top-level key.
         bases: The files of ``_base_``, in order.
+        key_lines: Line of the last assignment of every key path the file spells out, nested
+            ``dict(...)`` keys and list items (decimal indices) included: what :meth:`line`
+            reads.
+        aliases: Paths whose value is a variable of the file (``pipeline=train_pipeline``):
+            the path -> the variable's path.
     """
 
     name: str
@@ -40,6 +45,8 @@ class SourceFile:
     opaque: Set[KeyPath] = field(default_factory=set)
     lines: Dict[str, int] = field(default_factory=dict)
     bases: List['SourceFile'] = field(default_factory=list)
+    key_lines: Dict[KeyPath, int] = field(default_factory=dict)
+    aliases: Dict[KeyPath, KeyPath] = field(default_factory=dict)
 
     def sets(self, path: KeyPath) -> bool:
         """Whether this file writes ``path``, something inside it, or a whole value around it."""
@@ -74,6 +81,26 @@ class SourceFile:
         """``'path/to/file.py, line 12'`` for a top-level key (just the name if unknown)."""
         line = self.lines.get(key)
         return f'{self.name}, line {line}' if line else self.name
+
+    def line(self, path: KeyPath) -> Optional[int]:
+        """The line that writes ``path``, or the nearest level around it that this file writes.
+
+        A level holding a variable of the file (``pipeline=train_pipeline``) is followed into the
+        variable's own literal (``train_pipeline = [...]``), where the item usually is.
+        """
+        return self._line(path, set())
+
+    def _line(self, path: KeyPath, followed: Set[KeyPath]) -> Optional[int]:
+        for end in range(len(path), 0, -1):
+            prefix = path[:end]
+            target = self.aliases.get(prefix)
+            if target is not None and target not in followed:
+                line = self._line(target + path[end:], followed | {target})
+                if line is not None:
+                    return line
+            if prefix in self.key_lines:
+                return self.key_lines[prefix]
+        return None
 
 
 class ConfigSources:
@@ -114,6 +141,15 @@ class ConfigSources:
         """Where a top-level key is set, for error messages (``''`` if unknown)."""
         owner = self.owner((key,))
         return owner.where(key) if owner else ''
+
+    def locate(self, path: KeyPath) -> str:
+        """``'file.py:12'`` for the file and line whose value the merged config holds at ``path``
+        (``'file.py'`` without a known line, ``'--cfg-options'``, ``''`` if no file sets it)."""
+        owner = self.owner(path)
+        if owner is None:
+            return ''
+        line = owner.line(path)
+        return f'{owner.name}:{line}' if line else owner.name
 
 
 def _display_name(path: str) -> str:
@@ -170,6 +206,8 @@ def _read_py(tree: ast.Module, source: SourceFile) -> None:
                 ):
                     path = ('model',) + path  # the 0.x meaning: recognizer settings
                 _record_node(target_value, path, source)
+                _forget_lines_under(path, source)
+                _record_lines(target_value, path, stmt.lineno, source)
 
 
 def _target_paths(target: ast.expr, value: Optional[ast.expr]) -> Iterator[tuple]:
@@ -245,3 +283,30 @@ def _record_value(value: Any, path: KeyPath, source: SourceFile) -> None:
     for key, sub in value.items():
         if key != '_delete_':
             _record_value(sub, path + (str(key),), source)
+
+
+def _forget_lines_under(path: KeyPath, source: SourceFile) -> None:
+    """Drop what an earlier assignment noted inside ``path``: the new value replaces it."""
+    for table in (source.key_lines, source.aliases):
+        for key in [k for k in table if is_under(k, path)]:
+            del table[key]
+
+
+def _record_lines(node: Optional[ast.expr], path: KeyPath, line: int, source: SourceFile) -> None:
+    """Note the line of ``path`` and of every key / list item spelled out inside ``node``."""
+    source.key_lines[path] = line
+    if isinstance(node, ast.Name):
+        source.aliases[path] = (node.id,)
+        return
+    if isinstance(node, (ast.List, ast.Tuple)):
+        for index, item in enumerate(node.elts):
+            _record_lines(item, path + (str(index),), item.lineno, source)
+        return
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'dict':
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                _record_lines(keyword.value, path + (keyword.arg,), keyword.lineno, source)
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                _record_lines(value, path + (key.value,), key.lineno, source)

@@ -9,7 +9,7 @@ import torch
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from mmaction_ft.registry import TRANSFORMS
+from mmaction_ft.registry import TRANSFORMS, building_scope
 
 from .annotation import AnnotationError, LineFormatError, load_class_names, read_lines
 
@@ -135,13 +135,15 @@ class BaseActionDataset(BaseDataset):
         self.max_skips = max_skips
         self.skipped: List[Tuple[int, str]] = []
         self._bad_indices: set = set()
+        # Built here in mmaction_ft's scope, so a dataset made in plain Python (no default scope
+        # set by a config, or mmengine's left by a Runner made without one) finds its transforms.
+        with building_scope():
+            pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(
             ann_file=ann_file,
             metainfo=metainfo or None,
             data_prefix=self._prefix_dict(data_prefix),
-            # Built here with mmaction_ft's registry, so a dataset made in plain Python (no
-            # default scope set by a config or register_all_modules) finds its transforms.
-            pipeline=[TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline],
+            pipeline=pipeline,
             test_mode=test_mode,
             lazy_init=lazy_init,
             **kwargs,

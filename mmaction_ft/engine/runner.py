@@ -1,4 +1,4 @@
-"""mmengine's Runner with mmaction_ft's checkpoint loading.
+r"""mmengine's Runner with mmaction_ft's checkpoint loading.
 
 Config keys this runner reads (see ``configs/_base_/default_runtime.py``)::
 
@@ -8,12 +8,14 @@ Config keys this runner reads (see ``configs/_base_/default_runtime.py``)::
         weights_only=True,    # False only for checkpoint files you trust (arbitrary unpickling)
         allow_partial=False,  # True: load what fits and log the rest instead of failing
         head_prefixes=None,   # the classifier's keys; None: what model.cls_head declares
+        revise_keys=[(r'^module\.', '')],  # (regex, replacement) renames of the file's keys
     )
 
 ``load_from`` loads in 'finetune' mode (the classifier is re-initialised when only the class
 count changed, anything else must fit; the classifier is what the head declares in its
 ``classifier_names``: ``cls_head.fc_cls`` for most heads, ``cls_head.fc2`` for X3D);
-``resume``, ``val()`` and ``test()`` load strictly.
+``resume``, ``val()`` and ``test()`` load strictly. ``load_cfg.revise_keys`` renames the keys of
+``load_from`` (also for ``val()`` / ``test()``), not of the run's own checkpoints when resuming.
 mmengine 0.10.7's own loading calls ``torch.load`` with torch's weights-only default (torch >= 2.6),
 which refuses the ``message_hub`` of its own training checkpoints; here every file goes through
 :func:`mmaction_ft.engine.load_checkpoint_file` and its allow-list instead.
@@ -21,9 +23,7 @@ which refuses the ``message_hub`` of its own training checkpoints; here every fi
 
 import contextlib
 import difflib
-import numbers
 import os.path as osp
-import re
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from mmengine.dist import master_only
@@ -38,7 +38,7 @@ from .checkpoint import get_state_dict, load_checkpoint_file
 from .checkpoint_files import find_resumable_checkpoint, written_atomically
 from .exact_resume import ExactResumeEpochBasedTrainLoop, get_rng_state, set_rng_state
 from .hooks import ActionCheckpointHook
-from .weight_loading import LoadReport, load_weights
+from .weight_loading import DEFAULT_REVISE_KEYS, LoadReport, check_revise_keys, load_weights
 
 __all__ = ['ActionCheckpointLoading', 'ActionRunner', 'classifier_prefixes']
 
@@ -48,6 +48,7 @@ _LOAD_CFG_DEFAULTS = dict(
     allow_partial=False,
     head_prefixes=None,  # None: classifier_prefixes(model)
     cache_dir=None,
+    revise_keys=DEFAULT_REVISE_KEYS,
 )
 
 
@@ -67,27 +68,9 @@ def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
             raise TypeError(f'load_cfg.{key} must be True or False, got {load_cfg[key]!r}')
     if isinstance(load_cfg.get('head_prefixes'), str):
         load_cfg['head_prefixes'] = (load_cfg['head_prefixes'],)
+    if 'revise_keys' in load_cfg:
+        load_cfg['revise_keys'] = check_revise_keys(load_cfg['revise_keys'], 'load_cfg.revise_keys')
     return {**_LOAD_CFG_DEFAULTS, **load_cfg}
-
-
-# Optimizer arguments that torch compares with numbers; a string there ('0.01') fails deep
-# inside torch ("'<' not supported between 'str' and 'float'").
-_NUMERIC_OPTIMIZER_KEYS = ('lr', 'momentum', 'weight_decay', 'eps', 'dampening', 'alpha', 'rho')
-
-
-def _check_optimizer_cfg(optim_wrapper: Any) -> None:
-    """Fail with the key path when a numeric optimizer argument is not a number."""
-    if not isinstance(optim_wrapper, dict) or not isinstance(optim_wrapper.get('optimizer'), dict):
-        return  # a built OptimWrapper, or none (test-only runners)
-    optimizer = optim_wrapper['optimizer']
-    for key in _NUMERIC_OPTIMIZER_KEYS:
-        value = optimizer.get(key)
-        if key in optimizer and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-            hint = f' (write {key}={value} without quotes)' if isinstance(value, str) else ''
-            raise TypeError(
-                f'optim_wrapper.optimizer.{key} must be a number, got {value!r} '
-                f'({type(value).__name__}){hint}'
-            )
 
 
 def classifier_prefixes(model: nn.Module) -> Tuple[str, ...]:
@@ -123,6 +106,7 @@ class ActionCheckpointLoading:
 
     last_load_report: Optional[LoadReport] = None
     _strict_loading = False
+    _resuming = False  # True while a runner's resume() loads the run's own checkpoint
 
     @property
     def load_cfg(self) -> dict:
@@ -134,7 +118,7 @@ class ActionCheckpointLoading:
         filename: str,
         map_location: Union[str, Callable] = 'cpu',
         strict: bool = False,
-        revise_keys: List[Tuple[str, str]] = [(r'^module\.', '')],  # noqa: B006 (mmengine's API)
+        revise_keys: Optional[List[Tuple[str, str]]] = None,
     ) -> dict:
         """Load model weights from ``filename`` (local path, URL or ``torchvision://NAME``).
 
@@ -144,7 +128,8 @@ class ActionCheckpointLoading:
             strict: Every tensor must match (testing, resuming). Otherwise the loading is
                 'finetune', or 'partial' with ``load_cfg.allow_partial``.
             revise_keys: ``(pattern, replacement)`` regular expressions applied to every key
-                of the state dict, as in mmengine.
+                of the state dict, as in mmengine. None: ``load_cfg.revise_keys``, except when
+                resuming, where the run's own checkpoint only has DDP's ``module.`` dropped.
 
         Returns:
             The whole checkpoint dict (``meta``, ``state_dict``, ``optimizer`` ...).
@@ -159,14 +144,9 @@ class ActionCheckpointLoading:
         # Hooks may rewrite the checkpoint (e.g. rename keys) before the model sees it.
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
 
-        state_dict = get_state_dict(checkpoint)
-        for pattern, replacement in revise_keys:
-            revised = type(state_dict)(
-                (re.sub(pattern, replacement, key), value) for key, value in state_dict.items()
-            )
-            if hasattr(state_dict, '_metadata'):
-                revised._metadata = state_dict._metadata
-            state_dict = revised
+        if revise_keys is None:
+            # The run's own checkpoint has the model's keys: load_cfg's renames are for load_from.
+            revise_keys = DEFAULT_REVISE_KEYS if self._resuming else load_cfg['revise_keys']
 
         if strict or self._strict_loading:
             mode = 'strict'
@@ -180,11 +160,12 @@ class ActionCheckpointLoading:
             head_prefixes = classifier_prefixes(model)
         self.last_load_report = load_weights(
             model,
-            state_dict,
+            get_state_dict(checkpoint),
             mode=mode,
             head_prefixes=tuple(head_prefixes),
             logger=self.logger,
             source=filename,
+            revise_keys=revise_keys,
         )
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename} ({mode})')
@@ -223,8 +204,9 @@ class ActionRunner(ActionCheckpointLoading, Runner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Config values (lr='0.01', max_epochs='5' ...) are checked, with file and line, when
+        # mmaction_ft.config.load_config reads the config, as tools/train.py does.
         _check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
-        _check_optimizer_cfg(self.optim_wrapper)  # still the config dict: built in train()
 
     # ------------------------------------------------------------------ exact resume
     def register_default_hooks(self, hooks: Optional[Dict[str, Any]] = None) -> None:

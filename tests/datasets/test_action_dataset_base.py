@@ -6,6 +6,7 @@ import uuid
 import numpy as np
 import pytest
 from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 
 from mmaction_ft.datasets import AnnotationError, RawframeDataset, load_class_names
 
@@ -149,3 +150,15 @@ def test_pipeline_returning_none_is_a_skip(tmp_path, broken_list):
 def test_invalid_bad_sample_option(tmp_path, broken_list):
     with pytest.raises(ValueError, match="on_bad_sample must be one of \\('error', 'skip'\\)"):
         RawframeDataset(broken_list, [], on_bad_sample='ignore')
+
+
+def test_pipeline_builds_after_a_runner_left_mmengines_scope_current(tmp_path):
+    ann = write(tmp_path, 'list.txt', 'v 3 1\n')
+    # mmengine's Runner without default_scope makes 'mmengine' the current scope.
+    DefaultScope.get_instance(f'plain-runner-{uuid.uuid4()}', scope_name='mmengine')
+    ds = RawframeDataset(ann, PIPELINE, data_prefix=str(tmp_path))
+    assert [type(t).__name__ for t in ds.pipeline.transforms][:2] == [
+        'SampleFrames',
+        'RawFrameDecode',
+    ]
+    assert DefaultScope.get_current_instance().scope_name == 'mmengine'  # left as it was

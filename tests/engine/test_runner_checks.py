@@ -1,4 +1,8 @@
-"""Mistakes ActionRunner reports before training: optimizer values, labels beyond the head."""
+"""Mistakes ActionRunner reports before training: labels beyond the head.
+
+Config values (``lr='0.01'`` ...) are checked when the config is loaded:
+tests/config/test_value_checks.py.
+"""
 
 import pytest
 from test_runner_resume import runner_kwargs
@@ -6,14 +10,6 @@ from test_runner_resume import runner_kwargs
 from mmaction_ft.datasets import VideoDataset
 from mmaction_ft.datasets.annotation import AnnotationError
 from mmaction_ft.engine import ActionRunner
-
-
-@pytest.mark.parametrize('key, value', [('lr', '0.01'), ('momentum', '0.9'), ('lr', True)])
-def test_non_numeric_optimizer_value_names_the_key(tmp_path, key, value):
-    kwargs = runner_kwargs(tmp_path, max_epochs=1)
-    kwargs['optim_wrapper']['optimizer'][key] = value
-    with pytest.raises(TypeError, match=rf'optim_wrapper\.optimizer\.{key} must be a number'):
-        ActionRunner(**kwargs)
 
 
 def test_label_beyond_head_fails_before_training(tmp_path):

@@ -40,6 +40,15 @@ RECOGNIZERS = {
         ),
         (3,) + VIEW_2D,
     ),
+    'tsn_torchvision_resnet18': (
+        dict(
+            type='Recognizer2D',
+            backbone=dict(type='TorchvisionBackbone', model_name='resnet18'),
+            cls_head=_head('TSNHead', 512, consensus=dict(type='AvgConsensus', dim=1)),
+            data_preprocessor=PRE_2D,
+        ),
+        (3,) + VIEW_2D,
+    ),
     'tsn_r50': (
         dict(
             type='Recognizer2D',
@@ -251,8 +260,12 @@ def _types(cfg):
     return set()
 
 
+# timm is an optional dependency; tests/models/backbones/test_timm_backbone.py covers the adapter.
+NOT_SWEPT = {'TimmBackbone'}
+
+
 def test_sweep_covers_every_registered_model():
-    swept = set().union(*(_types(cfg) for cfg, _ in RECOGNIZERS.values()))
+    swept = set().union(*(_types(cfg) for cfg, _ in RECOGNIZERS.values())) | NOT_SWEPT
     assert set(MODELS.module_dict) <= swept, set(MODELS.module_dict) - swept
 
 

@@ -49,6 +49,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from mmaction_ft.config import load_config
+from mmaction_ft.registry import DATASETS, building_scope
+
 from ..base import BaseActionDataset
 from ..rawframe_dataset import RawframeDataset
 from ..transforms.decoding import (
@@ -545,10 +551,16 @@ def dataset_from_config(
         ValueError: The dataset concatenates several lists, or is not a RawframeDataset /
             VideoDataset (the message names the config key).
     """
-    from mmaction_ft.config import load_config
-    from mmaction_ft.registry import DATASETS
-
     cfg, _ = load_config(config)
+    # As the runner does: the config's scope, whatever scope an earlier runner left current.
+    scope = cfg.get('default_scope')
+    with DefaultScope.overwrite_default_scope(scope) if scope else building_scope():
+        return _build_dataset(cfg, config, split, num_classes)
+
+
+def _build_dataset(
+    cfg: Config, config: str, split: str, num_classes: Optional[int]
+) -> BaseActionDataset:
     loader = cfg.get(f'{split}_dataloader')
     where = f'{split}_dataloader.dataset'
     if not isinstance(loader, dict) or not isinstance(loader.get('dataset'), dict):

@@ -21,6 +21,7 @@ from .decoding import (
 )
 from .erasing import RandomErasing
 from .formatting import Collect, FormatShape, Normalize, PackActionInputs, ToTensor
+from .imgaug import Imgaug
 from .rescale import RandomRescale
 from .sampling import DenseSampleFrames, SampleFrames, UniformSample
 from .spatial import ColorJitter, Flip, Resize
@@ -42,6 +43,7 @@ __all__ = [
     'DenseSampleFrames',
     'DecordInit',
     'FormatShape',
+    'Imgaug',
     'Normalize',
     'OpenCVDecode',
     'OpenCVInit',

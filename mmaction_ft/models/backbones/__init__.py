@@ -11,6 +11,8 @@ from .resnet_tsm import ResNetTSM
 from .s3d import S3D
 from .swin import SwinTransformer3D
 from .timesformer import TimeSformer
+from .timm_backbone import TimmBackbone
+from .torchvision_backbone import TorchvisionBackbone
 from .uniformerv2 import UniFormerV2
 from .vit_mae import VisionTransformer
 from .x3d import X3D
@@ -30,6 +32,8 @@ __all__ = [
     'S3D',
     'SwinTransformer3D',
     'TimeSformer',
+    'TimmBackbone',
+    'TorchvisionBackbone',
     'UniFormerV2',
     'VisionTransformer',
     'X3D',
