@@ -23,9 +23,21 @@ Backend quirks, each handled here and nowhere else:
   a time from then on and cuts the padding off (:func:`unpad_rows`). decord then gives the
   same frames as PyAV at every width, only slower (:attr:`DecordReader.pads_rows` tells).
 - decord's import would preload the pip CUDA libraries (:func:`import_decord` hides them).
-- A header frame count larger than what decodes: PyAV wraps an index past the decoded end
-  around (``index % frames decoded``, also past the header's count) and OpenCV takes the
-  closest earlier readable frame, as MMAction2's ``PyAVDecode`` and ``OpenCVDecode`` do.
+- A file cut short (an interrupted download or copy) whose index sits at the front, such as an
+  MP4 written with ``faststart``: its header still promises every frame, but the last ones are
+  not in the file. Left alone, PyAV wraps those indices around, OpenCV repeats the last frame
+  that decodes and decord quietly counts fewer frames, so a clip would train on frames it did not
+  ask for. Every reader checks, once per open, whether the container's index points past the end
+  of the file (PyAV: the last video packet's byte range; decord and OpenCV: the top-level MP4
+  boxes' sizes first, which costs a few small reads, and the index only for a cut file).
+  ``len(reader)`` is then still the header's count, and reading a frame that is not complete in
+  the file, or iterating up to one, raises a :class:`DecodeError` naming the file, the header's
+  count and the frames the file holds, so ``on_bad_sample`` decides (error or counted skip).
+- Any other header frame count larger than what decodes: PyAV raises the same
+  :class:`DecodeError` for an index below the header's count that does not decode and wraps an
+  index past the header's count around (``index % frames decoded``, as MMAction2's
+  ``PyAVDecode``); OpenCV, whose frame count is an estimate for some containers, takes the
+  closest earlier readable frame, as MMAction2's ``OpenCVDecode`` does.
 - Containers without a frame count (some webm / mkv) are counted by demuxing their packets
   (PyAV).
 """
@@ -34,10 +46,11 @@ import abc
 import importlib.util
 import os
 import os.path as osp
+import struct
 import sys
 from dataclasses import dataclass
 from types import ModuleType
-from typing import IO, Dict, Iterator, List, Optional, Sequence, Union
+from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import mmcv
@@ -107,6 +120,104 @@ def unpad_rows(frame: np.ndarray) -> np.ndarray:
     return frame.reshape(height, -1, 3)[:, :width]
 
 
+# Top-level box types an ISO base media file (MP4, MOV, M4V, 3GP) may start with.
+_MP4_FIRST_BOXES = (b'ftyp', b'moov', b'mdat', b'free', b'skip', b'wide', b'pnot')
+
+
+def source_size(source: Source) -> Optional[int]:
+    """Bytes of a path or of a binary file object (its position is kept); None if unseekable."""
+    if isinstance(source, str):
+        return os.path.getsize(source)
+    if not (hasattr(source, 'seekable') and source.seekable()):
+        return None
+    position = source.tell()
+    try:
+        return source.seek(0, os.SEEK_END)
+    finally:
+        source.seek(position)
+
+
+def mp4_declared_size(source: Source) -> Optional[int]:
+    """Where an MP4 / MOV file's top-level boxes say it ends (None for other containers).
+
+    Reads only the 8 or 16 byte header of each top-level box (``ftyp``, ``moov``, ``mdat``,
+    ...), so it costs a few small reads whatever the file's size; a file cut short declares more
+    bytes than it holds.
+    """
+    f = open(source, 'rb') if isinstance(source, str) else source
+    start = f.tell() if f is source else 0
+    try:
+        f.seek(0, os.SEEK_END)
+        size, pos = f.tell(), 0
+        while pos + 8 <= size:
+            f.seek(pos)
+            header = f.read(16)
+            box_size, box_type = struct.unpack('>I4s', header[:8])
+            if pos == 0 and box_type not in _MP4_FIRST_BOXES:
+                return None
+            if box_size == 1 and len(header) == 16:  # a 64-bit size follows the type
+                box_size = struct.unpack('>Q', header[8:])[0]
+            elif box_size == 0:  # the last box runs to the end of the file
+                return size
+            if box_size < 8:
+                return None  # not a box structure we understand: no claim
+            pos += box_size
+        return pos
+    finally:
+        if f is source:
+            f.seek(start)
+        else:
+            f.close()
+
+
+def complete_frames(stream, size: int) -> Optional[int]:
+    """How many video packets of a PyAV stream's index lie wholly within ``size`` bytes.
+
+    None when the file holds them all, or when the container keeps no index entry per frame
+    (Matroska's cues list key frames only), so nothing can be told before decoding. Only the
+    last entry is looked at for a complete file.
+    """
+    entries = stream.index_entries
+    count = len(entries)
+    if count == 0 or count != stream.frames:
+        return None
+    last = entries[count - 1]
+    if last.pos < 0 or last.pos + last.size <= size:
+        return None
+    return sum(
+        1 for i in range(count) if 0 <= entries[i].pos and entries[i].pos + entries[i].size <= size
+    )
+
+
+def probe_cut_mp4(source: Source) -> Optional[Tuple[int, int, int]]:
+    """``(header frames, complete frames, file bytes)`` of an MP4 / MOV file cut short, else None.
+
+    For the decord and OpenCV readers, which do not expose the container's index: the box sizes
+    tell first, cheaply, whether the file is cut; only then PyAV reads the index.
+    """
+    size = source_size(source)
+    if size is None:
+        return None
+    declared = mp4_declared_size(source)
+    if declared is None or declared <= size:
+        return None
+    import av
+
+    start = None if isinstance(source, str) else source.tell()
+    try:
+        with av.open(source) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            complete = complete_frames(stream, size)
+            return None if complete is None else (stream.frames, complete, size)
+    except Exception:  # the backend's own open reports an unreadable file
+        return None
+    finally:
+        if start is not None:
+            source.seek(start)
+
+
 def gather_frames(inds: Sequence[int], frames: Dict[int, np.ndarray]) -> List[np.ndarray]:
     """Frames in ``inds`` order; a repeated index gets its own copy, so an in-place transform
     (a flip) on one entry cannot touch another."""
@@ -134,6 +245,9 @@ class BaseVideoReader(abc.ABC):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # Set when the file is cut short: the frames complete in it, and its size in bytes.
+        self.frames_in_file: Optional[int] = None
+        self.file_size: Optional[int] = None
 
     @property
     @abc.abstractmethod
@@ -170,6 +284,18 @@ class BaseVideoReader(abc.ABC):
     def __len__(self) -> int:
         return self.num_frames
 
+    @property
+    def is_cut(self) -> bool:
+        """Whether the file is cut short: its index points past its end (see the module doc)."""
+        return self.frames_in_file is not None
+
+    def _cut_error(self, missing: str) -> DecodeError:
+        return DecodeError(
+            f'{self.name} is cut short: its header promises {self.num_frames} frames but only '
+            f'the first {self.frames_in_file} are complete in its {self.file_size} bytes, so '
+            f'frames {missing} cannot be decoded (an interrupted download or copy?)'
+        )
+
     def probe(self) -> VideoInfo:
         """Frame count, frame rate and frame size."""
         return VideoInfo(self.num_frames, self.fps, self.width, self.height)
@@ -186,7 +312,8 @@ class BaseVideoReader(abc.ABC):
 
         Raises:
             IndexError: An index is outside the video; the message names the file.
-            DecodeError: The decoder fails; the message names the file and the indices.
+            DecodeError: The decoder fails, or an index lies in the missing part of a file cut
+                short; the message names the file and the indices.
         """
         if mode not in READ_MODES:
             raise ValueError(f'mode must be one of {READ_MODES}, got {mode!r}')
@@ -199,6 +326,8 @@ class BaseVideoReader(abc.ABC):
             raise IndexError(
                 f'frame indices {bad} are outside the {self.num_frames} frames of {self.name}'
             )
+        if self.is_cut and inds.max() >= self.frames_in_file:
+            raise self._cut_error(str(sorted({int(i) for i in inds if i >= self.frames_in_file})))
         wanted = sorted({int(i) for i in inds})
         try:
             frames = self._decode(wanted, mode)
@@ -214,11 +343,14 @@ class BaseVideoReader(abc.ABC):
         """Every frame from the first, decoded in order, as ``H x W x 3`` uint8 RGB arrays.
 
         Raises:
-            DecodeError: Decoding stops part way; the message names the file and the frame.
+            DecodeError: Decoding stops part way, or reaches the missing part of a file cut
+                short; the message names the file and the frame.
         """
         count = 0
         frames = self._iter_frames()
         while True:
+            if count == self.frames_in_file:  # the next frame is not (wholly) in the file
+                raise self._cut_error(f'{count}..{self.num_frames - 1}')
             try:
                 frame = next(frames)
             except StopIteration:
@@ -257,6 +389,11 @@ class DecordReader(BaseVideoReader):
     def __init__(self, source: Source, name: str, num_threads: int = 1) -> None:
         super().__init__(name)
         decord = import_decord()
+        # decord counts only the frames a cut file holds: keep the header's count to check.
+        cut = probe_cut_mp4(source)
+        self._header_frames = None
+        if cut is not None:
+            self._header_frames, self.frames_in_file, self.file_size = cut
         try:
             self._reader = decord.VideoReader(source, num_threads=num_threads)
         except Exception as err:
@@ -279,7 +416,7 @@ class DecordReader(BaseVideoReader):
 
     @property
     def num_frames(self) -> int:
-        return len(self._reader)
+        return self._header_frames or len(self._reader)
 
     @property
     def fps(self) -> float:
@@ -344,11 +481,15 @@ class PyAVReader(BaseVideoReader):
         self.multi_thread = multi_thread
         self._container = None
         try:
+            size = source_size(source)
             self._container = av.open(source)
             if not self._container.streams.video:
                 raise DecodeError('the file holds no video stream')
             self._stream = self._container.streams.video[0]
             self._num_frames = self._stream.frames
+            if size is not None:
+                self.frames_in_file = complete_frames(self._stream, size)
+            self.file_size = size if self.is_cut else None
             if self._num_frames == 0:  # not in the header: count the video packets
                 demux = self._container.demux(self._stream)
                 self._num_frames = sum(1 for packet in demux if packet.size)
@@ -400,7 +541,13 @@ class PyAVReader(BaseVideoReader):
         missing = set(inds) - frames.keys()
         if missing and not decoded:
             raise DecodeError(f'{self.label} decodes no frame of {self.name}')
-        if missing:  # past the frames that decode: wrap around
+        short = sorted(i for i in missing if i < self._num_frames)
+        if short:  # the header promised them: a damaged file, not a header quirk
+            raise DecodeError(
+                f'{self.name}: its header promises {self._num_frames} frames but only '
+                f'{decoded} decode, so frames {short} cannot be decoded (a damaged or cut file?)'
+            )
+        if missing:  # past the header's count: wrap around, as MMAction2's PyAVDecode
             wrapped = {i: i % decoded for i in missing}
             extra, _ = self._decode_upto(set(wrapped.values()))
             frames.update({i: extra[j] for i, j in wrapped.items()})
@@ -454,6 +601,9 @@ class OpenCVReader(mmcv.VideoReader, BaseVideoReader):
         if not self.opened or self.frame_cnt <= 0:
             self.close()
             raise DecodeError(f'OpenCV cannot open video {name} (or it has no frames)')
+        cut = probe_cut_mp4(path)
+        if cut is not None:
+            _, self.frames_in_file, self.file_size = cut
 
     @property
     def num_frames(self) -> int:
@@ -463,7 +613,8 @@ class OpenCVReader(mmcv.VideoReader, BaseVideoReader):
         frames = {}
         for idx in inds:
             # OpenCV sometimes cannot read the last frames its header counts: take the closest
-            # earlier readable frame, as MMAction2's OpenCVDecode does.
+            # earlier readable frame, as MMAction2's OpenCVDecode does (a file cut short has
+            # been refused before this).
             frame, found = None, idx
             while frame is None and found >= 0:
                 frame = self.get_frame(found)
@@ -554,10 +705,14 @@ __all__ = [
     'PyAVReader',
     'VideoInfo',
     'check_video_file',
+    'complete_frames',
     'import_decord',
     'iter_video_frames',
+    'mp4_declared_size',
     'open_video',
+    'probe_cut_mp4',
     'probe_video',
+    'source_size',
     'unpad_rows',
     'write_video',
 ]

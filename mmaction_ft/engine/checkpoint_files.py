@@ -4,7 +4,9 @@ A checkpoint is written under a temporary name in the same directory, flushed to
 and renamed into place, so ``epoch_3.pth`` either does not exist or is complete. The work dir's
 ``last_checkpoint`` file is replaced the same way, after the checkpoint, and old checkpoints
 (``max_keep_ckpts``) are deleted only after both (:class:`~mmaction_ft.engine.hooks.
-ActionCheckpointHook`). A run killed at any moment thus leaves a checkpoint to resume from.
+ActionCheckpointHook`), as is the previous ``best_*.pth``. A run killed at any moment thus
+leaves a checkpoint to resume from; the temporary file it may leave behind is deleted when the
+next run starts in that work dir (:func:`remove_interrupted_writes`).
 
 :func:`find_resumable_checkpoint` is what ``--resume`` without a path uses: the checkpoint named
 by ``last_checkpoint`` when it is intact, otherwise the newest intact ``.pth`` of the work dir,
@@ -24,6 +26,7 @@ from mmengine.logging import print_log
 __all__ = [
     'checkpoint_damage',
     'find_resumable_checkpoint',
+    'remove_interrupted_writes',
     'replace_durably',
     'temporary_name',
     'write_text_atomic',
@@ -37,6 +40,33 @@ TMP_PREFIX = '.tmp-'
 def temporary_name(filename: str) -> str:
     """The temporary name ``filename`` is written under before it is renamed into place."""
     return f'{TMP_PREFIX}{os.getpid()}-{filename}'
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def remove_interrupted_writes(directory: str) -> List[str]:
+    """Delete the temporary files of writers that died (killed mid-save); return their paths.
+
+    A temporary name carries its writer's process id (:func:`temporary_name`); the files of
+    this process and of running processes are kept.
+    """
+    removed = []
+    for path in sorted(glob.glob(osp.join(glob.escape(directory), f'{TMP_PREFIX}*'))):
+        pid = osp.basename(path)[len(TMP_PREFIX) :].split('-', 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or _is_running(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+            removed.append(path)
+    return removed
 
 
 def _fsync_dir(directory: str) -> None:

@@ -21,9 +21,11 @@ mmengine already makes reproducible, and what is added here:
   RNGs saved and restored around it, so training draws the same numbers with or without a
   validation between two epochs (a resumed run starts after the validation it does not repeat).
 
-Not guaranteed: ``persistent_workers=True`` with ``num_workers > 0`` (workers live across epochs
-and their RNGs cannot be read from the main process; a resumed run restarts them seeded as at
-epoch 0, so the data differs from the second epoch on; a warning says so), several processes
+Not guaranteed: resuming after the first epoch with ``persistent_workers=True`` and
+``num_workers > 0`` (persistent workers carry their RNGs from one epoch into the next, and those
+cannot be read from the main process; a resumed run starts its workers seeded as in the first
+epoch, so their augmentations differ from the uninterrupted run's; a warning says so. A resume
+inside the first epoch is exact, as is everything but the workers' random draws), several processes
 (only rank 0's RNGs are saved; other ranks keep their seeded state), ``IterBasedTrainLoop`` or
 another loop (mmengine's own behaviour: the RNGs are restored when resuming, the position is
 the loop's business), a checkpoint taken inside a gradient-accumulation window
@@ -121,15 +123,14 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._skip_batches = skip_batches
         self._pending_rng = rng_state
         loader = self.dataloader
-        if (
-            getattr(loader, 'persistent_workers', False)
-            and loader.num_workers > 0
-            and (self._epoch > 0 or skip_batches > 0)
-        ):
+        if getattr(loader, 'persistent_workers', False) and loader.num_workers > 0 and self._epoch:
             print_log(
-                'resuming with persistent_workers=True: the restarted dataloader workers are '
-                'seeded as at the first epoch, so their augmentations differ from the '
-                'uninterrupted run (set persistent_workers=False for an exact resume)',
+                f'resuming in epoch {self._epoch + 1} with train_dataloader.persistent_workers='
+                f'True (num_workers={loader.num_workers}): the new dataloader workers start '
+                'from their first-epoch seeds, not from the random state the interrupted '
+                "run's workers had reached, so augmentations differ from the uninterrupted run "
+                '(weights, optimizer, LR schedule, sample order and the main process RNGs '
+                'continue exactly); set persistent_workers=False for a bit-exact resume',
                 logger='current',
                 level=logging.WARNING,
             )

@@ -27,6 +27,7 @@ from mmaction_ft.datasets.video_io import (
     DecodeError,
     VideoInfo,
     iter_video_frames,
+    mp4_declared_size,
     open_video,
     probe_video,
     write_video,
@@ -174,6 +175,98 @@ def test_opencv_reader_is_an_mmcv_video_reader(clip):
     results = OpenCVDecode().transform(dict(results, frame_inds=np.array([1, 2])))
     np.testing.assert_array_equal(np.stack(results['imgs']), frames[[1, 2]])
     assert results['video_reader'] is None
+
+
+CUT_FRAMES = 30  # a 32 x 32 MPEG-4 clip with its index (moov) in front, cut at 85 % of its bytes
+
+
+def write_faststart_mp4(path):
+    """Frame i is flat grey level 8 * i, so a decoded frame tells its index (MPEG-4 is lossy)."""
+    with av.open(str(path), 'w', options={'movflags': 'faststart'}) as container:
+        stream = container.add_stream('mpeg4', rate=FPS)
+        stream.width = stream.height = 32
+        stream.pix_fmt = 'yuv420p'
+        for i in range(CUT_FRAMES):
+            frame = np.full((32, 32, 3), 8 * i, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')))
+        container.mux(stream.encode())
+    return str(path)
+
+
+def frame_index(img):
+    return int(round(img.mean() / 8))
+
+
+@pytest.fixture(scope='module')
+def cut_mp4(tmp_path_factory):
+    """A healthy faststart mp4 and a copy cut at 85 % of its bytes."""
+    folder = tmp_path_factory.mktemp('cut')
+    full = write_faststart_mp4(folder / 'full.mp4')
+    with open(full, 'rb') as f:
+        data = f.read()
+    assert data.find(b'moov') < data.find(b'mdat')  # the index is in front
+    with open(folder / 'cut.mp4', 'wb') as f:
+        f.write(data[: int(len(data) * 0.85)])
+    return full, str(folder / 'cut.mp4')
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_a_faststart_mp4_cut_short_is_a_decode_error(cut_mp4, backend):
+    # Before the check: PyAV wrapped frames 20..29 around, OpenCV repeated frame 19 (its
+    # closest readable one) and decord counted 21 frames, so a clip quietly used other frames.
+    full, cut = cut_mp4
+    with open_video(full, backend) as reader:
+        assert not reader.is_cut and len(reader) == CUT_FRAMES
+        assert [frame_index(f) for f in reader.read_frames([0, 19, 29])] == [0, 19, 29]
+    with open_video(cut, backend) as reader:
+        assert reader.is_cut and len(reader) == CUT_FRAMES  # the header's count
+        assert reader.frames_in_file == 20  # frame 20 is only partly in the file
+        assert [frame_index(f) for f in reader.read_frames([0, 10, 19])] == [0, 10, 19]
+        message = (
+            rf'{re.escape(cut)} is cut short: its header promises {CUT_FRAMES} frames but only '
+            r'the first 20 are complete in its \d+ bytes, so frames \[20, 29\]'
+        )
+        with pytest.raises(DecodeError, match=message):
+            reader.read_frames([5, 20, 29])
+        decoded = []
+        with pytest.raises(DecodeError, match=r'cut short.*frames 20\.\.29'):
+            decoded.extend(frame_index(f) for f in reader.iter_frames())
+        assert decoded == list(range(20))  # the complete frames come first
+
+
+def test_pyav_refuses_promised_frames_that_do_not_decode(clip):
+    # Containers without a per-frame index cannot be checked at open: PyAV checks what decodes.
+    path, frames = clip
+    with open_video(path, 'pyav') as reader:
+        reader._num_frames = NUM_FRAMES + 2  # a header promising two frames more than decode
+        with pytest.raises(DecodeError, match=rf'promises 9 frames but only {NUM_FRAMES} decode'):
+            reader.read_frames([1, NUM_FRAMES + 1])
+        # Past the header's count an index still wraps around, as MMAction2's PyAVDecode.
+        np.testing.assert_array_equal(reader.read_frames([9])[0], frames[9 % NUM_FRAMES])
+
+
+@pytest.mark.parametrize('backend', ['decord', 'pyav'])
+def test_a_cut_file_object_is_caught_too(cut_mp4, backend):
+    with open(cut_mp4[1], 'rb') as f:
+        source = io.BytesIO(f.read())
+    with open_video(source, backend, name='s3://bucket/cut.mp4') as reader:
+        assert reader.frames_in_file == 20
+        with pytest.raises(DecodeError, match=r's3://bucket/cut\.mp4 is cut short'):
+            reader.read_frames([25])
+
+
+def test_the_decoding_transforms_raise_on_a_cut_file(cut_mp4):
+    results = DecordInit().transform(dict(filename=cut_mp4[1]))
+    assert results['total_frames'] == CUT_FRAMES
+    with pytest.raises(DecodeError, match='cut short'):
+        DecordDecode().transform(dict(results, frame_inds=np.array([3, 24])))
+
+
+def test_mp4_declared_size_reads_the_box_headers(cut_mp4, clip):
+    full, cut = cut_mp4
+    assert mp4_declared_size(full) == os.path.getsize(full)
+    assert mp4_declared_size(cut) == os.path.getsize(full) > os.path.getsize(cut)
+    assert mp4_declared_size(clip[0]) is None  # AVI: not a box structure
 
 
 def test_write_video_round_trip(tmp_path):

@@ -2,6 +2,8 @@
 
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -12,7 +14,11 @@ from test_runner_resume import runner_kwargs
 
 from mmaction_ft.apis.run_setup import prepare_train_cfg
 from mmaction_ft.engine import ActionRunner, load_checkpoint_file
-from mmaction_ft.engine.checkpoint_files import checkpoint_damage, find_resumable_checkpoint
+from mmaction_ft.engine.checkpoint_files import (
+    checkpoint_damage,
+    find_resumable_checkpoint,
+    remove_interrupted_writes,
+)
 from mmaction_ft.engine.hooks import ActionCheckpointHook
 
 
@@ -167,3 +173,87 @@ def test_resume_from_truncated_file_names_it(trained, tmp_path_factory):
     )
     with pytest.raises(RuntimeError, match=f'{path}: it is damaged'):
         runner.train()
+
+
+@pytest.fixture
+def best_hook(tmp_path):
+    """A runner trained one epoch, and its checkpoint hook keeping the best 'acc'."""
+    kwargs = runner_kwargs(tmp_path, max_epochs=1)
+    kwargs['default_hooks'] = dict(
+        checkpoint=dict(type='CheckpointHook', interval=1, save_best='acc', rule='greater')
+    )
+    runner = ActionRunner(**kwargs)
+    runner.train()
+    (hook,) = [h for h in runner.hooks if isinstance(h, ActionCheckpointHook)]
+    hook.after_val_epoch(runner, dict(acc=0.5))  # best_acc_epoch_1.pth
+    assert (tmp_path / 'best_acc_epoch_1.pth').is_file()
+    runner.train_loop._epoch = 2  # as after the next epoch: the next best is best_acc_epoch_2
+    return runner, hook
+
+
+def test_previous_best_checkpoint_is_deleted_after_the_new_one_is_written(
+    best_hook, tmp_path, monkeypatch
+):
+    runner, hook = best_hook
+    previous = tmp_path / 'best_acc_epoch_1.pth'
+    real_save = torch.save
+    previous_exists_during_saves = []
+
+    def watching(obj, f, *args, **kwargs):
+        previous_exists_during_saves.append(previous.is_file())
+        return real_save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, 'save', watching)
+    hook.after_val_epoch(runner, dict(acc=0.7))
+    # The new best, then the latest checkpoint saved again with the new best in its message hub.
+    assert previous_exists_during_saves == [True, True]
+    assert sorted(p.name for p in tmp_path.glob('best_*.pth')) == ['best_acc_epoch_2.pth']
+
+    hook.after_val_epoch(runner, dict(acc=0.9))  # a better score for the same epoch: same name
+    assert sorted(p.name for p in tmp_path.glob('best_*.pth')) == ['best_acc_epoch_2.pth']
+    best = load_checkpoint_file(str(tmp_path / 'best_acc_epoch_2.pth'))
+    assert best['message_hub']['runtime_info']['best_score'] == 0.9
+
+
+def test_crash_while_saving_a_new_best_keeps_the_previous_best(best_hook, tmp_path, monkeypatch):
+    runner, hook = best_hook
+
+    def dying(obj, f, *args, **kwargs):
+        raise OSError('killed while saving')
+
+    monkeypatch.setattr(torch, 'save', dying)
+    with pytest.raises(OSError, match='killed while saving'):
+        hook.after_val_epoch(runner, dict(acc=0.7))
+    assert sorted(p.name for p in tmp_path.glob('best_*.pth')) == ['best_acc_epoch_1.pth']
+    assert checkpoint_damage(str(tmp_path / 'best_acc_epoch_1.pth')) is None
+
+
+def test_files_of_interrupted_writes_are_removed_when_the_next_run_starts(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, '-c', 'import os; print(os.getpid())'],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead_pid = int(dead.stdout)
+    left = tmp_path / f'.tmp-{dead_pid}-epoch_2.pth'
+    left.write_bytes(b'PK\x03\x04 half a checkpoint')
+    running = [
+        tmp_path / f'.tmp-{os.getpid()}-epoch_3.pth',  # this process: being written now
+        tmp_path / f'.tmp-{os.getppid()}-last_checkpoint',  # another running process
+    ]
+    for path in running:
+        path.write_text('')
+    assert remove_interrupted_writes(str(tmp_path)) == [str(left)]
+    assert not left.exists() and all(path.exists() for path in running)
+
+    # The checkpoint hook does it before training, and says so.
+    (running[0]).unlink()
+    left.write_bytes(b'PK\x03\x04 half a checkpoint')
+    runner = ActionRunner(**runner_kwargs(tmp_path, max_epochs=1))
+    runner.train()
+    assert not left.exists()
+    log = open(runner.logger.log_file).read()
+    assert (
+        f'interrupted checkpoint writes left (incomplete, never renamed into place): {left}' in log
+    )

@@ -6,13 +6,17 @@ and numpy's RNGs (SampleFrames offsets, MultiScaleCrop, Flip) and the head's dro
 torch's, so each of them must be restored at the right sample for the weights to match.
 """
 
+import gc
+import random
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from test_runner_resume import TinyDataset, runner_kwargs
 
 from mmaction_ft.config import load_config
 from mmaction_ft.demo.data import make_demo_dataset
@@ -150,3 +154,71 @@ def test_resume_after_mid_epoch_checkpoint_is_exact(
     history = resumed.message_hub.get_scalar('train/loss').data[0]
     assert history.tolist() == runs['history'].tolist()
     assert before.metrics[: first // 4] + after.metrics == full.metrics
+
+
+class NoisyDataset(TinyDataset):
+    """TinyDataset with an augmentation drawing from python's, numpy's and torch's RNGs."""
+
+    def __getitem__(self, index: int) -> dict:
+        item = super().__getitem__(index)
+        item['inputs'] = item['inputs'] + random.random() + np.random.rand() + torch.rand(1)
+        return item
+
+
+def _train_tiny(work_dir, crash_after_iter=None, resume: bool = False) -> dict:
+    """TinyModel on NoisyDataset: 4 iterations per epoch, 2 epochs, 2 persistent workers,
+    a checkpoint every 3 iterations (iter_3.pth in epoch 1, iter_6.pth in epoch 2).
+
+    Returns the final weights, iteration and log; the runner and its workers are gone by then.
+    """
+    torch.manual_seed(0)  # TinyModel is built here, before the runner seeds the RNGs
+    kwargs = runner_kwargs(work_dir, max_epochs=2, resume=resume)
+    kwargs['train_dataloader'] = dict(
+        kwargs['train_dataloader'],
+        dataset=NoisyDataset(),
+        batch_size=2,
+        num_workers=2,
+        persistent_workers=True,
+    )
+    kwargs['default_hooks'] = dict(
+        checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=3, max_keep_ckpts=1)
+    )
+    runner = ActionRunner(**kwargs)
+    runner.register_hook(Recorder(crash_after_iter=crash_after_iter))
+    try:
+        runner.train()
+    except KeyboardInterrupt:
+        pass
+    result = dict(
+        weights={k: v.clone() for k, v in runner.model.state_dict().items()},
+        iter=runner.iter,
+        log=open(runner.logger.log_file).read(),
+    )
+    # Persistent workers of a loader that a Runner built ignore the polite stop and are killed
+    # after torch's 5 s timeout, each; end them at once (their work is done).
+    for worker in getattr(getattr(runner.train_dataloader, '_iterator', None), '_workers', []):
+        worker.terminate()
+    del runner
+    gc.collect()  # the loader sits in reference cycles (the interrupted loop's frames)
+    return result
+
+
+PERSISTENT_WARNING = 'resuming in epoch 2 with train_dataloader.persistent_workers=True'
+
+
+def test_persistent_workers_resume_inside_the_first_epoch_is_exact(tmp_path):
+    full = _train_tiny(tmp_path / 'full')
+    _train_tiny(tmp_path / 'crash', crash_after_iter=2)  # after iter_3.pth, in epoch 1
+    resumed = _train_tiny(tmp_path / 'crash', resume=True)
+    assert 'resumed epoch: 0, iter: 3' in resumed['log']
+    for key, value in full['weights'].items():
+        assert torch.equal(resumed['weights'][key], value), key
+    assert PERSISTENT_WARNING not in resumed['log']
+
+
+def test_persistent_workers_resume_after_the_first_epoch_warns(tmp_path):
+    _train_tiny(tmp_path, crash_after_iter=5)  # after iter_6.pth, in epoch 2
+    resumed = _train_tiny(tmp_path, resume=True)
+    assert 'resumed epoch: 1, iter: 6' in resumed['log'] and resumed['iter'] == 8
+    assert f'{PERSISTENT_WARNING} (num_workers=2)' in resumed['log']
+    assert 'set persistent_workers=False for a bit-exact resume' in resumed['log']
