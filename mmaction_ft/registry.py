@@ -51,7 +51,12 @@ def building_scope() -> Iterator[None]:
 
 RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope=SCOPE, locations=['mmaction_ft.engine'])
 LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope=SCOPE, locations=['mmaction_ft.engine'])
-HOOKS = Registry('hook', parent=MMENGINE_HOOKS, scope=SCOPE, locations=['mmaction_ft.engine'])
+HOOKS = Registry(
+    'hook',
+    parent=MMENGINE_HOOKS,
+    scope=SCOPE,
+    locations=['mmaction_ft.engine', 'mmaction_ft.visualization'],
+)
 LOG_PROCESSORS = Registry(
     'log_processor', parent=MMENGINE_LOG_PROCESSORS, scope=SCOPE, locations=['mmaction_ft.engine']
 )

@@ -1,13 +1,22 @@
 """Train (or finetune) a recognizer from a config: ``python tools/train.py CONFIG [options]``."""
 
 import argparse
+import sys
+from typing import NoReturn
 
 from mmengine.config import DictAction
 
 from mmaction_ft.apis import check_annotation_files, prepare_train_cfg
 from mmaction_ft.apis.run_setup import build_runner
-from mmaction_ft.config import load_config
+from mmaction_ft.config import ConfigError, load_config
+from mmaction_ft.datasets import AnnotationError
 from mmaction_ft.engine.distributed import release_distributed
+
+# Mistakes in the config or the data it names are printed as one `error:` line (exit status 2),
+# not a traceback: before the runner exists, these; once it reads the annotation lists, only
+# AnnotationError, so a missing file deep in training keeps its traceback.
+SETUP_ERRORS = (ConfigError, AnnotationError, FileNotFoundError)
+DATA_ERRORS = (AnnotationError,)
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,24 +67,36 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg, report = load_config(args.config, args.cfg_options)
-    prepare_train_cfg(
-        cfg,
-        args.config,
-        work_dir=args.work_dir,
-        resume=args.resume,
-        amp=args.amp,
-        no_validate=args.no_validate,
-        auto_scale_lr=args.auto_scale_lr,
-        seed=args.seed,
-        deterministic=args.deterministic,
-        launcher=args.launcher,
-    )
-    check_annotation_files(cfg, ['train', 'val'])
+    try:
+        cfg, report = load_config(args.config, args.cfg_options)
+        prepare_train_cfg(
+            cfg,
+            args.config,
+            work_dir=args.work_dir,
+            resume=args.resume,
+            amp=args.amp,
+            no_validate=args.no_validate,
+            auto_scale_lr=args.auto_scale_lr,
+            seed=args.seed,
+            deterministic=args.deterministic,
+            launcher=args.launcher,
+        )
+        check_annotation_files(cfg, ['train', 'val'])
+    except SETUP_ERRORS as err:
+        exit_with(err)
     runner = build_runner(cfg)  # ActionRunner, or ActionFlexibleRunner for a `strategy`
     report.log(runner.logger)
-    runner.train()
+    try:
+        runner.train()
+    except DATA_ERRORS as err:
+        exit_with(err)
     release_distributed()
+
+
+def exit_with(err: Exception) -> NoReturn:
+    """End with the message as the last line on screen, and exit status 2 (argparse's)."""
+    print(f'error: {err}', file=sys.stderr)
+    sys.exit(2)
 
 
 if __name__ == '__main__':

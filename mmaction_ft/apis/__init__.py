@@ -1,4 +1,5 @@
 from .checkpoint_meta import checkpoint_classes, checkpoint_config, inference_settings
+from .eval_outputs import eval_outputs_dump, write_eval_outputs, write_test_outputs
 from .inference import detect_frame_template, inference_recognizer, init_recognizer, top_classes
 from .predict import collect_inputs, format_table, predict_videos, write_predictions
 from .run_setup import (
@@ -17,6 +18,7 @@ __all__ = [
     'collect_inputs',
     'default_work_dir',
     'detect_frame_template',
+    'eval_outputs_dump',
     'format_table',
     'inference_recognizer',
     'inference_settings',
@@ -28,6 +30,8 @@ __all__ = [
     'test_checkpoint',
     'top_classes',
     'video_timeline',
+    'write_eval_outputs',
     'write_predictions',
+    'write_test_outputs',
     'write_timeline',
 ]

@@ -12,16 +12,20 @@ registered names::
 Names the registry resolves are accepted as mmengine builds them: scoped (``'mmengine.SGD'``),
 dotted import paths (``'torch.optim.SGD'``), or classes instead of strings. A name some other
 registry holds is accepted too: only names nothing could build are errors.
+
+Once every name resolves, the other keys of each component are checked against the arguments of
+the class its own registry resolves (:mod:`.arguments`).
 """
 
 import difflib
 import importlib
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from mmengine.registry import Registry
 
 from mmaction_ft import registry as registries
 
+from .arguments import check_arguments
 from .errors import ConfigError
 from .keypaths import KeyPath, join_path
 from .locate import ConfigLocator
@@ -85,7 +89,8 @@ SHOWN_NAMES = 8
 
 
 def check_type_names(cfg: Mapping[str, Any], locator: Optional[ConfigLocator] = None) -> None:
-    """Look up every component ``type`` of a loaded config in the registry that builds it.
+    """Look up every component ``type`` of a loaded config in the registry that builds it, then
+    check the component's other keys against the arguments of what it names.
 
     Modules named in ``custom_imports`` are imported first (the runner would import them
     anyway), so the classes they register count.
@@ -95,14 +100,19 @@ def check_type_names(cfg: Mapping[str, Any], locator: Optional[ConfigLocator] = 
         locator: Names the file and line of a wrong name; without it the message names the key.
 
     Raises:
-        ConfigError: A ``type`` no registry resolves, with the closest names of its registry.
+        ConfigError: A ``type`` no registry resolves, with the closest names of its registry, or
+            a key that is not an argument of the class it names (see :mod:`.arguments`).
     """
     _import_custom_modules(cfg.get('custom_imports'))
     locator = locator or ConfigLocator()
     scope = cfg.get('default_scope')
-    for path, name, registry_name in _type_names(cfg):
+    components = list(_components(cfg))
+    for path, component, registry_name in components:
+        name = component['type']
         registry = getattr(registries, registry_name)
-        if any(_resolves(r, name, scope) for r in [registry] + _all_registries()):
+        if not isinstance(name, str) or any(
+            _resolves(r, name, scope) for r in [registry] + _all_registries()
+        ):
             continue
         type_path = path + ('type',)
         written = locator.written_at(type_path, name)
@@ -111,16 +121,24 @@ def check_type_names(cfg: Mapping[str, Any], locator: Optional[ConfigLocator] = 
             f'{locator.prefix(type_path, name)}{join_path(written)}={name!r}{translated} is not '
             f'in the {registry.name} registry{_suggestion(name, registry)}'
         )
+    for path, component, registry_name in components:
+        if _is_optim_wrapper_of_unknown_constructor(component, registry_name, scope):
+            continue  # a user's constructor may read keys of its own
+        target = _target(getattr(registries, registry_name), component['type'], scope)
+        if target is not None:
+            check_arguments(component, path, registry_name, target, locator)
 
 
-def _type_names(cfg: Mapping[str, Any]) -> Iterator[Tuple[KeyPath, str, str]]:
-    """``(path of the component, its type name, registry attribute)`` for each string type."""
+def _components(cfg: Mapping[str, Any]) -> Iterator[Tuple[KeyPath, Mapping[str, Any], str]]:
+    """``(path, config dict, registry attribute)`` of each component with a ``type``."""
     for key, registry_name in TOP_LEVEL.items():
         if key in cfg:
             yield from _walk(cfg[key], (key,), registry_name)
 
 
-def _walk(value: Any, path: KeyPath, registry_name: str) -> Iterator[Tuple[KeyPath, str, str]]:
+def _walk(
+    value: Any, path: KeyPath, registry_name: str
+) -> Iterator[Tuple[KeyPath, Mapping[str, Any], str]]:
     if isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             yield from _walk(item, path + (str(index),), registry_name)
@@ -131,9 +149,10 @@ def _walk(value: Any, path: KeyPath, registry_name: str) -> Iterator[Tuple[KeyPa
         for key, hook in value.items():
             yield from _walk(hook, path + (key,), 'HOOKS')
         return
-    if isinstance(value.get('type'), str) and registry_name != LOADER:
-        yield path, value['type'], registry_name
-        if (registry_name, value['type']) in BUILT_BY_ITSELF:
+    kind = value.get('type')
+    if registry_name != LOADER and (isinstance(kind, str) or callable(kind)):
+        yield path, value, registry_name
+        if (registry_name, kind) in BUILT_BY_ITSELF:
             return
     for key, inner in value.items():
         nested = NESTED.get((registry_name, key))
@@ -144,14 +163,35 @@ def _walk(value: Any, path: KeyPath, registry_name: str) -> Iterator[Tuple[KeyPa
 def _resolves(registry: Registry, name: str, scope: Optional[str]) -> bool:
     """Whether mmengine would find ``name`` in ``registry`` (or, for a config of another
     project's scope, in that project's registry of the same kind)."""
-    keys = [name] if scope in (None, registries.SCOPE) else [name, f'{scope}.{name}']
+    return _target(registry, name, scope) is not None
+
+
+def _target(registry: Registry, name: Any, scope: Optional[str]) -> Optional[Callable]:
+    """The class (or function) ``registry`` builds for ``name``, as :func:`_resolves` finds it;
+    ``None`` for a name only another registry holds (``Evaluator`` under ``val_evaluator``)."""
+    if not isinstance(name, str):
+        return name
+    keys = [name] if scope in (None, registries.SCOPE) else [f'{scope}.{name}', name]
     for key in keys:
         try:
-            if registry.get(key) is not None:
-                return True
-        except RuntimeError:  # mmengine's answer to a dotted path it cannot import
-            pass
-    return False
+            target = registry.get(key)
+        except RuntimeError:
+            continue
+        if target is not None:
+            return target
+    return None
+
+
+def _is_optim_wrapper_of_unknown_constructor(
+    component: Mapping[str, Any], registry_name: str, scope: Optional[str]
+) -> bool:
+    """Whether ``component`` is an ``optim_wrapper`` whose ``constructor`` is neither
+    mmengine's nor mmaction_ft's: its keys may be read by that constructor."""
+    if registry_name != 'OPTIM_WRAPPERS' or 'constructor' not in component:
+        return False
+    constructor = _target(registries.OPTIM_WRAPPER_CONSTRUCTORS, component['constructor'], scope)
+    module = getattr(constructor, '__module__', '')
+    return not module.startswith(('mmengine.', 'mmaction_ft.'))
 
 
 def _all_registries() -> List[Registry]:

@@ -1,7 +1,14 @@
-"""Drawing predictions on videos, training curves; importing this package registers
-``ActionVisualizer`` and ``TensorboardVisBackend``."""
+"""Drawing predictions on videos, training curves, confusion matrices; importing this package
+registers ``ActionVisualizer``, ``TensorboardVisBackend`` and ``ConfusionMatrixHook``."""
 
 from .action_visualizer import ActionVisualizer
+from .confusion_matrix import plot_confusion_matrix
+from .confusion_matrix_hook import ConfusionMatrixHook
 from .tensorboard_backend import TensorboardVisBackend
 
-__all__ = ['ActionVisualizer', 'TensorboardVisBackend']
+__all__ = [
+    'ActionVisualizer',
+    'ConfusionMatrixHook',
+    'TensorboardVisBackend',
+    'plot_confusion_matrix',
+]

@@ -130,8 +130,7 @@ def test_types_read_by_the_component_itself_are_not_registry_names():
         type='Recognizer3D',
         backbone=dict(
             type='ResNet3dSlowFast',
-            slow_pathway=dict(type='resnet3d', depth=50),
-            norm_cfg=dict(type='BN3d'),
+            slow_pathway=dict(type='resnet3d', depth=50, norm_cfg=dict(type='BN3d')),
         ),
     )
     check_type_names(dict(model=model))
