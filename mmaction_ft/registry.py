@@ -49,77 +49,93 @@ def building_scope() -> Iterator[None]:
         yield
 
 
-RUNNERS = Registry('runner', parent=MMENGINE_RUNNERS, scope=SCOPE, locations=['mmaction_ft.engine'])
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, scope=SCOPE, locations=['mmaction_ft.engine'])
-HOOKS = Registry(
+class ActionRegistry(Registry):
+    """A registry whose ``build`` runs in :func:`building_scope`.
+
+    So ``MODELS.build(dict(type='Recognizer3D', ...))`` works from plain Python also after a
+    Runner made without ``default_scope`` left mmengine's scope current.
+    """
+
+    def build(self, cfg: dict, *args, **kwargs):
+        with building_scope():
+            return super().build(cfg, *args, **kwargs)
+
+
+RUNNERS = ActionRegistry(
+    'runner', parent=MMENGINE_RUNNERS, scope=SCOPE, locations=['mmaction_ft.engine']
+)
+LOOPS = ActionRegistry('loop', parent=MMENGINE_LOOPS, scope=SCOPE, locations=['mmaction_ft.engine'])
+HOOKS = ActionRegistry(
     'hook',
     parent=MMENGINE_HOOKS,
     scope=SCOPE,
     locations=['mmaction_ft.engine', 'mmaction_ft.visualization'],
 )
-LOG_PROCESSORS = Registry(
+LOG_PROCESSORS = ActionRegistry(
     'log_processor', parent=MMENGINE_LOG_PROCESSORS, scope=SCOPE, locations=['mmaction_ft.engine']
 )
-OPTIMIZERS = Registry(
+OPTIMIZERS = ActionRegistry(
     'optimizer', parent=MMENGINE_OPTIMIZERS, scope=SCOPE, locations=['mmaction_ft.engine']
 )
-OPTIM_WRAPPERS = Registry(
+OPTIM_WRAPPERS = ActionRegistry(
     'optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS, scope=SCOPE, locations=['mmaction_ft.engine']
 )
-OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+OPTIM_WRAPPER_CONSTRUCTORS = ActionRegistry(
     'optimizer wrapper constructor',
     parent=MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS,
     scope=SCOPE,
     locations=['mmaction_ft.engine'],
 )
-PARAM_SCHEDULERS = Registry(
+PARAM_SCHEDULERS = ActionRegistry(
     'parameter scheduler',
     parent=MMENGINE_PARAM_SCHEDULERS,
     scope=SCOPE,
     locations=['mmaction_ft.engine'],
 )
 
-DATASETS = Registry(
+DATASETS = ActionRegistry(
     'dataset', parent=MMENGINE_DATASETS, scope=SCOPE, locations=['mmaction_ft.datasets']
 )
-DATA_SAMPLERS = Registry(
+DATA_SAMPLERS = ActionRegistry(
     'data sampler', parent=MMENGINE_DATA_SAMPLERS, scope=SCOPE, locations=['mmaction_ft.datasets']
 )
-TRANSFORMS = Registry(
+TRANSFORMS = ActionRegistry(
     'transform',
     parent=MMENGINE_TRANSFORMS,
     scope=SCOPE,
     locations=['mmaction_ft.datasets.transforms'],
 )
-FUNCTIONS = Registry(
+FUNCTIONS = ActionRegistry(
     'function', parent=MMENGINE_FUNCTIONS, scope=SCOPE, locations=['mmaction_ft.datasets']
 )
 
-MODELS = Registry('model', parent=MMENGINE_MODELS, scope=SCOPE, locations=['mmaction_ft.models'])
-MODEL_WRAPPERS = Registry(
+MODELS = ActionRegistry(
+    'model', parent=MMENGINE_MODELS, scope=SCOPE, locations=['mmaction_ft.models']
+)
+MODEL_WRAPPERS = ActionRegistry(
     'model_wrapper', parent=MMENGINE_MODEL_WRAPPERS, scope=SCOPE, locations=['mmaction_ft.engine']
 )
-WEIGHT_INITIALIZERS = Registry(
+WEIGHT_INITIALIZERS = ActionRegistry(
     'weight initializer',
     parent=MMENGINE_WEIGHT_INITIALIZERS,
     scope=SCOPE,
     locations=['mmaction_ft.models'],
 )
 
-METRICS = Registry(
+METRICS = ActionRegistry(
     'metric', parent=MMENGINE_METRICS, scope=SCOPE, locations=['mmaction_ft.evaluation']
 )
-EVALUATOR = Registry(
+EVALUATOR = ActionRegistry(
     'evaluator', parent=MMENGINE_EVALUATOR, scope=SCOPE, locations=['mmaction_ft.evaluation']
 )
 
-VISUALIZERS = Registry(
+VISUALIZERS = ActionRegistry(
     'visualizer',
     parent=MMENGINE_VISUALIZERS,
     scope=SCOPE,
     locations=['mmaction_ft.visualization'],
 )
-VISBACKENDS = Registry(
+VISBACKENDS = ActionRegistry(
     'vis_backend',
     parent=MMENGINE_VISBACKENDS,
     scope=SCOPE,

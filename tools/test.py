@@ -19,12 +19,19 @@ from mmaction_ft.apis import (
 )
 from mmaction_ft.config import ConfigError, load_config
 from mmaction_ft.datasets import AnnotationError
+from mmaction_ft.engine import CheckpointDownloadError
 from mmaction_ft.engine.distributed import release_distributed
 from mmaction_ft.engine.weight_loading import CheckpointMismatchError
 
 # Mistakes in the config, the data or the checkpoint named on the command line: printed as one
 # `error:` line (exit status 2) instead of a traceback; any other exception is a bug.
-USER_ERRORS = (ConfigError, AnnotationError, CheckpointMismatchError, FileNotFoundError)
+USER_ERRORS = (
+    ConfigError,
+    AnnotationError,
+    CheckpointMismatchError,
+    CheckpointDownloadError,
+    FileNotFoundError,
+)
 
 
 def parse_args() -> argparse.Namespace:

@@ -10,13 +10,15 @@ from mmaction_ft.apis import check_annotation_files, prepare_train_cfg
 from mmaction_ft.apis.run_setup import build_runner
 from mmaction_ft.config import ConfigError, load_config
 from mmaction_ft.datasets import AnnotationError
+from mmaction_ft.engine import CheckpointDownloadError
 from mmaction_ft.engine.distributed import release_distributed
 
 # Mistakes in the config or the data it names are printed as one `error:` line (exit status 2),
 # not a traceback: before the runner exists, these; once it reads the annotation lists, only
-# AnnotationError, so a missing file deep in training keeps its traceback.
+# AnnotationError and a checkpoint URL that cannot be fetched (the message names the URL, the
+# config key and how to use a local file), so a missing file deep in training keeps its traceback.
 SETUP_ERRORS = (ConfigError, AnnotationError, FileNotFoundError)
-DATA_ERRORS = (AnnotationError,)
+DATA_ERRORS = (AnnotationError, CheckpointDownloadError)
 
 
 def parse_args() -> argparse.Namespace:

@@ -22,6 +22,47 @@ DATA_HELP = (
 )
 
 
+def available_cpu_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. under taskset or a container
+    quota that sets one), else all of the machine's."""
+    if hasattr(os, 'sched_getaffinity'):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def cap_num_workers(cfg: Config, splits: Iterable[str] = ('train', 'val', 'test')) -> None:
+    """Cap ``num_workers`` of the splits' dataloaders at the available CPU cores, in place.
+
+    Recipes ask for the 8 workers of a GPU server; on a laptop or a 2-core CI machine more
+    worker processes than cores only compete for them (and torch warns about it). Each capped
+    dataloader logs one line with the asked and the used number. ``persistent_workers=True``
+    with no workers (which torch's DataLoader refuses) becomes False, also with a line.
+    """
+    cores = available_cpu_cores()
+    for split in splits:
+        key = f'{split}_dataloader'
+        loader = cfg.get(key)
+        if not loader:
+            continue
+        asked = loader.get('num_workers', 0)
+        if isinstance(asked, int) and asked > cores:
+            loader['num_workers'] = cores
+            print_log(
+                f'{key}.num_workers={asked} is more than the {cores} CPU cores this process '
+                f'can use: using {cores}',
+                logger='current',
+                level=logging.WARNING,
+            )
+        if loader.get('persistent_workers') and loader.get('num_workers', 0) == 0:
+            loader['persistent_workers'] = False
+            print_log(
+                f'{key}.persistent_workers=True has no worker to keep with num_workers=0: '
+                'using persistent_workers=False',
+                logger='current',
+                level=logging.WARNING,
+            )
+
+
 def default_work_dir(config_path: str) -> str:
     """``work_dirs/<config file name without .py>``, as MMAction2 does."""
     return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
@@ -53,6 +94,9 @@ def prepare_train_cfg(
         auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
         seed, deterministic: ``cfg.randomness``.
         launcher: ``'none'`` or ``'pytorch'`` (torchrun); gloo is used when there is no GPU.
+
+    The dataloaders' ``num_workers`` are capped at this machine's CPU cores
+    (:func:`cap_num_workers`).
     """
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
 
@@ -104,6 +148,7 @@ def prepare_train_cfg(
         randomness['deterministic'] = deterministic
         cfg.randomness = randomness
 
+    cap_num_workers(cfg, ['train', 'val'])  # the run builds no test loader
     setup_distributed(cfg, launcher)
     return cfg
 
@@ -150,7 +195,8 @@ def prepare_test_cfg(
     """Apply ``tools/test.py``'s flags to ``cfg`` in place and return it.
 
     The checkpoint is not set here: :func:`test_checkpoint` loads it strictly, so ``load_from``
-    and ``resume`` are cleared. A progress bar hook is added.
+    and ``resume`` are cleared. A progress bar hook is added, and ``test_dataloader``'s
+    ``num_workers`` is capped at this machine's CPU cores (:func:`cap_num_workers`).
 
     Args:
         work_dir: Where the test log goes; default as for training.
@@ -171,6 +217,7 @@ def prepare_test_cfg(
     if not any(hook.get('type') == 'TestProgressHook' for hook in hooks):
         hooks.append(dict(type='TestProgressHook'))
     cfg.custom_hooks = hooks
+    cap_num_workers(cfg, ['test'])
     setup_distributed(cfg, launcher)
     return cfg
 

@@ -9,7 +9,7 @@ import torch
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
-from mmaction_ft.registry import TRANSFORMS, building_scope
+from mmaction_ft.registry import TRANSFORMS
 
 from .annotation import AnnotationError, LineFormatError, load_class_names, read_lines
 
@@ -135,10 +135,9 @@ class BaseActionDataset(BaseDataset):
         self.max_skips = max_skips
         self.skipped: List[Tuple[int, str]] = []
         self._bad_indices: set = set()
-        # Built here in mmaction_ft's scope, so a dataset made in plain Python (no default scope
-        # set by a config, or mmengine's left by a Runner made without one) finds its transforms.
-        with building_scope():
-            pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        # Built here with mmaction_ft's registry (which builds in its own scope unless a project
+        # scope is current), so a dataset made in plain Python finds its transforms.
+        pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(
             ann_file=ann_file,
             metainfo=metainfo or None,

@@ -7,6 +7,7 @@ constructors and parameter schedulers.
 from . import distributed, hooks  # noqa: F401  (register their classes)
 from .amp_optim_wrapper import AmpOptimWrapper
 from .checkpoint import (
+    CheckpointDownloadError,
     ChecksumMismatchError,
     UnsafeCheckpointError,
     default_cache_dir,
@@ -32,6 +33,7 @@ __all__ = [
     'AmpOptimWrapper',
     'LOAD_MODES',
     'ActionRunner',
+    'CheckpointDownloadError',
     'CheckpointMismatchError',
     'ChecksumMismatchError',
     'LearningRateDecayOptimizerConstructor',

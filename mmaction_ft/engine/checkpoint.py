@@ -8,7 +8,10 @@ URLs are downloaded once into the torch hub cache (``$TORCH_HOME/hub/checkpoints
 with torchvision and mmengine) by ``torch.hub.download_url_to_file`` and, when the file name
 carries a hash suffix (``..._20200614-e508be42.pth``), checked against the sha256 of the
 downloaded bytes. Under ``torch.distributed`` only local rank 0 of each node downloads; the
-others wait at a barrier and read the cached file.
+others wait at a barrier and read the cached file. A URL that cannot be fetched is a
+:class:`CheckpointDownloadError` naming the URL, the config key that asked for it (passed as
+``config_key``, or set for a whole block by :func:`config_keys_of_sources`) and how to use a
+local copy instead.
 
 Files are unpickled with ``torch.load(weights_only=True)``: only tensors, plain containers and the
 few metadata types that mmengine training checkpoints carry (listed in ``_trusted_globals``) can be
@@ -24,23 +27,29 @@ paths such as ``init_cfg=dict(type='Pretrained', ...)`` use the allow-list too.
 Putting the tensors into a model is ``mmaction_ft.engine.weight_loading``.
 """
 
+import contextlib
+import contextvars
 import difflib
+import http.client
 import os
 import os.path as osp
 import pickle
 import re
 import sys
+import urllib.error
 import urllib.parse
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 
 __all__ = [
+    'CheckpointDownloadError',
     'ChecksumMismatchError',
     'UnsafeCheckpointError',
+    'config_keys_of_sources',
     'default_cache_dir',
     'download_checkpoint',
     'expected_hash_prefix',
@@ -67,6 +76,13 @@ HF_SCHEME = 'hf://'
 TORCHVISION_SCHEME = 'torchvision://'
 # scheme -> converter, filled by mmaction_ft.models.converters (register_source_converter).
 _SOURCE_CONVERTERS: Dict[str, Callable] = {}
+# source -> the config key that names it, for download errors (see config_keys_of_sources).
+_SOURCE_KEYS: contextvars.ContextVar[Optional[Mapping[str, str]]] = contextvars.ContextVar(
+    '_SOURCE_KEYS', default=None
+)
+# What a failed fetch raises (torch.hub uses urllib): no route or DNS (URLError), an HTTP error
+# status (HTTPError, a URLError), a dropped or stalled connection, a truncated body.
+_FETCH_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -75,6 +91,10 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
 
 class ChecksumMismatchError(RuntimeError):
     """The sha256 of a downloaded file does not start with the hash in its file name."""
+
+
+class CheckpointDownloadError(OSError):
+    """A checkpoint URL could not be fetched (offline, refused, HTTP error status ...)."""
 
 
 # ------------------------------------------------------------------ safe unpickling allow-list
@@ -315,7 +335,10 @@ def _local_rank(rank: int) -> int:
 
 
 def download_checkpoint(
-    url: str, cache_dir: Optional[str] = None, progress: Optional[bool] = None
+    url: str,
+    cache_dir: Optional[str] = None,
+    progress: Optional[bool] = None,
+    config_key: Optional[str] = None,
 ) -> str:
     """Download ``url`` into the cache once and return the local path.
 
@@ -332,12 +355,17 @@ def download_checkpoint(
         url: ``http://`` or ``https://`` URL.
         cache_dir: Directory of the cache; defaults to :func:`default_cache_dir`.
         progress: Show a progress bar on stderr; None: when stderr is a terminal.
+        config_key: The config key that names this URL (``'load_from'``,
+            ``'model.backbone.pretrained'`` ...), for the error when it cannot be fetched;
+            None: the one :func:`config_keys_of_sources` set, if any.
 
     Raises:
         ChecksumMismatchError: The file name carries a hash suffix that the sha256 of the
             downloaded bytes does not start with (the download is deleted).
+        CheckpointDownloadError: The URL cannot be fetched (no network, refused, HTTP error).
     """
     cache_dir = cache_dir or default_cache_dir()
+    config_key = config_key or _source_key(url)
     filename = osp.basename(urllib.parse.urlparse(url).path)
     if not filename:
         raise ValueError(f'cannot tell a file name from the URL {url!r}')
@@ -347,13 +375,13 @@ def download_checkpoint(
 
     rank, world_size = get_dist_info()
     if world_size == 1:
-        return _download_to_cache(url, target, progress)
+        return _download_to_cache(url, target, progress, config_key)
     # Every rank reaches the barrier, also when the file is cached or the download fails:
     # a rank that skipped it would leave the others waiting.
     failure: Optional[BaseException] = None
     if _local_rank(rank) == 0:
         try:
-            _download_to_cache(url, target, progress)
+            _download_to_cache(url, target, progress, config_key)
         except Exception as err:  # re-raised after the barrier
             failure = err
     barrier()
@@ -370,7 +398,7 @@ def download_checkpoint(
     return target
 
 
-def _download_to_cache(url: str, target: str, progress: bool) -> str:
+def _download_to_cache(url: str, target: str, progress: bool, config_key: Optional[str]) -> str:
     if osp.isfile(target):
         print_log(f'Using cached {target} for {url}', logger='current')
         return target
@@ -379,6 +407,8 @@ def _download_to_cache(url: str, target: str, progress: bool) -> str:
     print_log(f'Downloading {url} to {target}', logger='current')
     try:
         torch.hub.download_url_to_file(url, target, hash_prefix=expected, progress=progress)
+    except _FETCH_ERRORS as err:
+        raise CheckpointDownloadError(_download_failure(url, target, config_key, err)) from None
     except RuntimeError as err:
         if expected is None or 'invalid hash value' not in str(err):
             raise
@@ -397,11 +427,58 @@ def _download_to_cache(url: str, target: str, progress: bool) -> str:
     return target
 
 
-def _local_path(source: str, cache_dir: Optional[str]) -> str:
-    if source.startswith(TORCHVISION_SCHEME):
-        return download_checkpoint(torchvision_url(source[len(TORCHVISION_SCHEME) :]), cache_dir)
-    if source.startswith(('http://', 'https://')):
-        return download_checkpoint(source, cache_dir)
+def _download_failure(url: str, target: str, config_key: Optional[str], err: Exception) -> str:
+    """The message of a failed download: the URL, the config key, why, and the way around it."""
+    if isinstance(err, urllib.error.HTTPError):
+        reason = f'HTTP Error {err.code}: {err.reason}'
+    elif isinstance(err, urllib.error.URLError):
+        reason = str(err.reason)  # '[Errno -2] Name or service not known', 'timed out' ...
+    else:
+        reason = str(err) or type(err).__name__
+    local = f'/path/to/{osp.basename(target)}'
+    if config_key:
+        hint = f'download it yourself and set {config_key}={local!r}'
+    else:
+        hint = 'download it yourself and give its local path instead of the URL'
+    asked = f' ({config_key})' if config_key else ''
+    return (
+        f'cannot download {url}{asked}: {reason}; to use a local copy, {hint} '
+        f'(or put it at {target}, which is read before downloading)'
+    )
+
+
+@contextlib.contextmanager
+def config_keys_of_sources(keys: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, a download of a source in ``keys`` that fails names its config key.
+
+    For loads whose caller does not know the config (a backbone's ``init_weights`` reading its
+    ``pretrained``, mmengine's ``Pretrained`` initialiser): the runner knows which key holds
+    which source and sets them around the model initialisation.
+
+    Args:
+        keys: Source as written in the config (``'torchvision://resnet50'``, a URL) -> its key
+            (``'model.backbone.pretrained'``).
+    """
+    token = _SOURCE_KEYS.set({**(_SOURCE_KEYS.get() or {}), **keys})
+    try:
+        yield
+    finally:
+        _SOURCE_KEYS.reset(token)
+
+
+def _source_key(source: str) -> Optional[str]:
+    return (_SOURCE_KEYS.get() or {}).get(source)
+
+
+def _local_path(source: str, cache_dir: Optional[str], config_key: Optional[str] = None) -> str:
+    if source.startswith((TORCHVISION_SCHEME, 'http://', 'https://')):
+        url = source
+        if source.startswith(TORCHVISION_SCHEME):
+            url = torchvision_url(source[len(TORCHVISION_SCHEME) :])
+        # The key travels by URL, so download_checkpoint keeps its two-argument call.
+        config_key = config_key or _source_key(source)
+        with config_keys_of_sources({url: config_key} if config_key else {}):
+            return download_checkpoint(url, cache_dir)
     if '://' in source:
         raise ValueError(
             f'unsupported checkpoint source {source!r}: use a local path, an http(s):// URL, '
@@ -418,6 +495,7 @@ def load_checkpoint_file(
     map_location: MapLocation = 'cpu',
     weights_only: bool = True,
     cache_dir: Optional[str] = None,
+    config_key: Optional[str] = None,
 ) -> dict:
     """Read a checkpoint from a local path, an ``http(s)://`` URL, ``torchvision://NAME`` or
     ``hf://FOLDER``.
@@ -437,6 +515,8 @@ def load_checkpoint_file(
         weights_only: Refuse pickled objects other than tensors, containers and the mmengine
             metadata types in ``_trusted_globals``. Set False only for files you trust.
         cache_dir: Download cache for URLs; defaults to ``$TORCH_HOME/hub/checkpoints``.
+        config_key: The config key that names ``source`` (``'load_from'`` ...), named when a
+            URL cannot be downloaded; None: the one :func:`config_keys_of_sources` set, if any.
 
     Returns:
         What the file holds: a training checkpoint (``meta``, ``state_dict``, ``optimizer``...)
@@ -446,11 +526,12 @@ def load_checkpoint_file(
         FileNotFoundError: ``source`` is a local path that does not exist.
         UnsafeCheckpointError: The file needs arbitrary unpickling and ``weights_only`` is True.
         ChecksumMismatchError: A downloaded file does not match the hash in its name.
+        CheckpointDownloadError: A URL cannot be fetched.
     """
     if source.startswith(HF_SCHEME):
         reader = _source_converter(HF_SCHEME)
         return reader(source[len(HF_SCHEME) :], map_location, weights_only)
-    path = _local_path(source, cache_dir)
+    path = _local_path(source, cache_dir, config_key)
     checkpoint = _torch_load(path, map_location, weights_only)
     name = source[len(TORCHVISION_SCHEME) :]
     if source.startswith(TORCHVISION_SCHEME) and is_torchvision_video_model(name):
@@ -549,14 +630,15 @@ def load_from_safe_local(filename: str, map_location: MapLocation = None) -> Any
 
 def load_from_safe_http(filename: str, map_location: MapLocation = None) -> Any:
     """mmengine ``CheckpointLoader`` scheme for ``http://`` and ``https://`` URLs."""
-    path = download_checkpoint(filename)
+    path = _local_path(filename, None)
     return _torch_load(path, map_location, _torch_default_weights_only())
 
 
 def load_from_safe_torchvision(filename: str, map_location: MapLocation = None) -> Any:
     """mmengine ``CheckpointLoader`` scheme for ``torchvision://NAME`` (and ``modelzoo://NAME``):
     the file :func:`torchvision_url` names, with torchvision's own keys."""
-    path = download_checkpoint(torchvision_url(filename.partition('://')[2]))
+    name = filename.partition('://')[2]
+    path = _local_path(TORCHVISION_SCHEME + name, None, _source_key(filename))
     return _torch_load(path, map_location, _torch_default_weights_only())
 
 

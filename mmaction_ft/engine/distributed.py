@@ -4,9 +4,16 @@ mmengine's pytorch launcher pins each process to ``cuda:LOCAL_RANK`` and wraps t
 with ``device_ids=[LOCAL_RANK]``; both fail on a CPU-only machine. ``setup_distributed`` starts a
 gloo process group itself (mmengine then skips its own initialisation) and the wrapper below
 drops ``device_ids`` for a model that lives on the CPU.
+
+Two warnings that every CPU run printed once per process are avoided here: torch's deprecation
+of DDP's ``broadcast_buffers`` (passed on under its new name where torch has it) and DDP's
+"Grad strides do not match bucket view strides" for 1x1 kernels, whose strides differ only along
+dimensions of size 1, i.e. the same memory layout (see ``_SAME_LAYOUT_STRIDES_WARNING``).
 """
 
+import inspect
 import os
+import warnings
 from typing import Any
 
 import torch
@@ -16,16 +23,45 @@ from mmengine.model import MMDistributedDataParallel
 
 from mmaction_ft.registry import MODEL_WRAPPERS
 
+# DDP's warning when a gradient's strides differ from its bucket's, matched only where they
+# differ along dimensions of size 1 (a [C_out, C_in, 1, 1] kernel whose gradient the CPU conv
+# backward returns channels-last): the bytes are laid out the same, there is nothing to fix.
+# The sizes and strides DDP appends to the message are compared by back-references.
+_SAME_LAYOUT_STRIDES_WARNING = (
+    r'(?s)Grad strides do not match bucket view strides\..*'
+    r'\ngrad\.sizes\(\) = \[(\d+), (\d+)((?:, 1)+)\], strides\(\) = \[(\d+), 1(?:, \d+)+\]'
+    r'\nbucket_view\.sizes\(\) = \[\1, \2\3\], strides\(\) = \[\4, 1\3\]'
+)
+
+
+def _has_forward_sync_buffers() -> bool:
+    """Whether this torch's DDP takes ``forward_sync_buffers`` (and deprecates
+    ``broadcast_buffers``)."""
+    parameters = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
+    return 'forward_sync_buffers' in parameters
+
 
 @MODEL_WRAPPERS.register_module()
 class CPUDistributedDataParallel(MMDistributedDataParallel):
-    """``MMDistributedDataParallel`` that accepts mmengine's ``device_ids`` for a CPU model."""
+    """``MMDistributedDataParallel`` that accepts mmengine's ``device_ids`` for a CPU model.
+
+    ``broadcast_buffers`` (mmengine's name) is passed as ``forward_sync_buffers`` where torch
+    deprecates it. The one difference: torch then also copies rank 0's buffers to the other
+    ranks when wrapping, which changes nothing for buffers that every rank initialised alike
+    (BatchNorm statistics of a model built with the same seed or loaded from one checkpoint).
+    """
 
     def __init__(self, module: torch.nn.Module, **kwargs: Any) -> None:
         if next(module.parameters()).device.type == 'cpu':
             # DDP requires device_ids=None for a CPU module (gradients all-reduced over gloo).
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
+            warnings.filterwarnings(
+                'ignore', message=_SAME_LAYOUT_STRIDES_WARNING, category=UserWarning
+            )
+        if 'broadcast_buffers' in kwargs and 'forward_sync_buffers' not in kwargs:
+            if _has_forward_sync_buffers():
+                kwargs['forward_sync_buffers'] = kwargs.pop('broadcast_buffers')
         super().__init__(module=module, **kwargs)
 
 

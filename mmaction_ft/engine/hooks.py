@@ -1,11 +1,15 @@
 """Hooks mmaction_ft adds to mmengine's."""
 
+import contextlib
+import logging
 import os.path as osp
-from typing import List, Optional, Sequence
+import sys
+from typing import Iterator, List, Optional, Sequence
 
 from mmengine.dist import is_main_process
 from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook, Hook
+from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 
 from mmaction_ft.registry import HOOKS
@@ -13,32 +17,101 @@ from mmaction_ft.registry import HOOKS
 from .checkpoint_files import remove_interrupted_writes, write_text_atomic
 
 
+class _EndBarLine(logging.Filter):
+    """Ends the progress bar's line before a log record is written to the console."""
+
+    def __init__(self, hook: 'TestProgressHook') -> None:
+        super().__init__()
+        self.hook = hook
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.hook.end_bar_line()
+        return True
+
+
+def _console_handlers(logger: logging.Logger) -> List[logging.Handler]:
+    return [h for h in logger.handlers if not isinstance(h, logging.FileHandler)]
+
+
 @HOOKS.register_module()
 class TestProgressHook(Hook):
     """A progress bar over the test set (multi-view testing of a large set takes a while).
 
-    Only the main process draws it; the bar counts batches of its own shard.
+    Only the main process draws it; the bar counts batches of its own shard. The bar is redrawn
+    in place on one line; a log line written meanwhile (the ``LoggerHook``'s ``Epoch(test)``
+    lines) starts on a line of its own, and the bar goes on below it.
     """
 
     priority = 'VERY_LOW'
 
     def __init__(self) -> None:
         self._bar: Optional[ProgressBar] = None
+        self._bar_line_open = False  # the bar was drawn and its line not ended yet
+        self._end_line_filter = _EndBarLine(self)
 
     def before_test_epoch(self, runner) -> None:
         if runner.rank == 0:
-            self._bar = ProgressBar(len(runner.test_dataloader))
+            for handler in _console_handlers(runner.logger):
+                handler.addFilter(self._end_line_filter)
+            self._bar = ProgressBar(len(runner.test_dataloader), file=sys.stdout)
+            self._bar_line_open = True
 
     def after_test_iter(
         self, runner, batch_idx: int, data_batch=None, outputs: Optional[Sequence] = None
     ) -> None:
         if self._bar is not None:
             self._bar.update()
+            self._bar_line_open = True
 
     def after_test_epoch(self, runner, metrics=None) -> None:
         if self._bar is not None:
-            self._bar.file.write('\n')
+            self.end_bar_line()
             self._bar = None
+        for handler in _console_handlers(runner.logger):
+            handler.removeFilter(self._end_line_filter)
+
+    def end_bar_line(self) -> None:
+        """Move the console to a new line if the bar's line is open."""
+        if self._bar is not None and self._bar_line_open:
+            self._bar.file.write('\n')
+            self._bar.file.flush()
+            self._bar_line_open = False
+
+
+# mmengine's CheckpointHook.before_train and its save_checkpoint function build a FileClient
+# that they do not use when file_client_args is None (kept "until MMEngine 1.0"); building it
+# logs these two deprecation warnings about mmengine's own code on every run.
+_UNUSED_FILE_CLIENT_WARNINGS = (
+    '"FileClient" will be deprecated in future.',
+    '"HardDiskBackend" is the alias of "LocalBackend"',
+)
+
+
+class _DropMessages(logging.Filter):
+    """Drops records whose message starts with one of ``prefixes``."""
+
+    def __init__(self, prefixes: Sequence[str]) -> None:
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.prefixes))
+
+
+@contextlib.contextmanager
+def unused_file_client_unlogged(runner) -> Iterator[None]:
+    """Within the block, the deprecation warnings of a FileClient that mmengine builds without
+    using it (``file_client_args`` is None) are not logged."""
+    drop = _DropMessages(_UNUSED_FILE_CLIENT_WARNINGS)
+    # print_log(logger='current') reaches the runner's logger or the one created last.
+    loggers = list(dict.fromkeys([runner.logger, MMLogger.get_current_instance()]))
+    for logger in loggers:
+        logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(drop)
 
 
 class _DeferredRemovals:
@@ -77,7 +150,11 @@ class ActionCheckpointHook(CheckpointHook):
     """
 
     def before_train(self, runner) -> None:
-        super().before_train(runner)
+        if self.file_client_args is None:
+            with unused_file_client_unlogged(runner):
+                super().before_train(runner)
+        else:  # the user asked for a FileClient: mmengine's deprecation notice is for them
+            super().before_train(runner)
         if not is_main_process() or not isinstance(self.file_backend, LocalBackend):
             return
         for directory in dict.fromkeys((runner.work_dir, self.out_dir)):

@@ -19,25 +19,34 @@ count changed, anything else must fit; the classifier is what the head declares 
 mmengine 0.10.7's own loading calls ``torch.load`` with torch's weights-only default (torch >= 2.6),
 which refuses the ``message_hub`` of its own training checkpoints; here every file goes through
 :func:`mmaction_ft.engine.load_checkpoint_file` and its allow-list instead.
+A URL that cannot be downloaded fails naming its config key (``load_from``,
+``model.backbone.pretrained``, ``model.<module>.init_cfg.checkpoint``).
+
+The console starts with one line saying where the log file is: mmengine's ~300 lines of system
+environment, config and hook order go to that file only, so the first screen shows the run.
 """
 
 import contextlib
 import difflib
+import logging
 import os.path as osp
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
+import torch
 from mmengine.dist import master_only
 from mmengine.hooks import CheckpointHook
+from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
+from mmengine.utils.dl_utils import collect_env
 from torch import nn
 
 from mmaction_ft.registry import RUNNERS
 
-from .checkpoint import get_state_dict, load_checkpoint_file
+from .checkpoint import config_keys_of_sources, get_state_dict, load_checkpoint_file
 from .checkpoint_files import find_resumable_checkpoint, written_atomically
 from .exact_resume import ExactResumeEpochBasedTrainLoop, get_rng_state, set_rng_state
-from .hooks import ActionCheckpointHook
+from .hooks import ActionCheckpointHook, unused_file_client_unlogged
 from .weight_loading import DEFAULT_REVISE_KEYS, LoadReport, check_revise_keys, load_weights
 
 __all__ = ['ActionCheckpointLoading', 'ActionRunner', 'classifier_prefixes']
@@ -71,6 +80,39 @@ def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
     if 'revise_keys' in load_cfg:
         load_cfg['revise_keys'] = check_revise_keys(load_cfg['revise_keys'], 'load_cfg.revise_keys')
     return {**_LOAD_CFG_DEFAULTS, **load_cfg}
+
+
+class _FileOnly(logging.Filter):
+    """Keeps the runner's start-up dump off the console; the log file still gets all of it.
+
+    The dump is the environment and config (logged with ``extra={'file_only': True}`` by
+    :meth:`ActionRunner._log_env`) and the hook table mmengine's ``Runner.__init__`` logs.
+    """
+
+    HOOK_TABLE = 'Hooks will be executed in the following order:'
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, 'file_only', False):
+            return False
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.HOOK_TABLE))
+
+
+def _weight_source_keys(model: nn.Module) -> Dict[str, str]:
+    """Source -> config key of what ``init_weights`` reads: each module's ``pretrained`` and
+    the ``checkpoint`` of a ``Pretrained`` ``init_cfg`` (``model.backbone.pretrained`` ...)."""
+    keys = {}
+    for name, module in model.named_modules():
+        prefix = f'model.{name}' if name else 'model'
+        pretrained = getattr(module, 'pretrained', None)
+        if isinstance(pretrained, str):
+            keys.setdefault(pretrained, f'{prefix}.pretrained')
+        init_cfg = getattr(module, 'init_cfg', None)
+        entries = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+        for i, entry in enumerate(entries):
+            if isinstance(entry, dict) and isinstance(entry.get('checkpoint'), str):
+                index = f'.{i}' if isinstance(init_cfg, list) else ''
+                keys.setdefault(entry['checkpoint'], f'{prefix}.init_cfg{index}.checkpoint')
+    return keys
 
 
 def classifier_prefixes(model: nn.Module) -> Tuple[str, ...]:
@@ -140,6 +182,8 @@ class ActionCheckpointLoading:
             map_location=map_location,
             weights_only=load_cfg['weights_only'],
             cache_dir=load_cfg['cache_dir'],
+            # A download error then says which key to point at a local copy.
+            config_key='load_from' if filename == getattr(self, '_load_from', None) else None,
         )
         # Hooks may rewrite the checkpoint (e.g. rename keys) before the model sees it.
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
@@ -208,6 +252,42 @@ class ActionRunner(ActionCheckpointLoading, Runner):
         # mmaction_ft.config.load_config reads the config, as tools/train.py does.
         _check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
 
+    # ------------------------------------------------------------------ console and log file
+    def build_logger(self, *args: Any, **kwargs: Any) -> MMLogger:
+        """mmengine's logger; its console leaves out the start-up dump (:class:`_FileOnly`)."""
+        logger = super().build_logger(*args, **kwargs)
+        for handler in logger.handlers:
+            console = not isinstance(handler, logging.FileHandler)
+            if console and not any(isinstance(f, _FileOnly) for f in handler.filters):
+                handler.addFilter(_FileOnly())
+        return logger
+
+    def _log_env(self, env_cfg: dict) -> None:
+        """Write the system environment, the runtime settings and the config to the log file,
+        and say on the console where that file is.
+
+        mmengine's ``Runner._log_env`` prints the same on the console and calls the process
+        count 'GPU number' also for CPU processes; here it is 'Processes' without CUDA.
+        """
+        runtime = {**env_cfg, **self._randomness_cfg, 'seed': self._seed}
+        runtime['Distributed launcher'] = self._launcher
+        runtime['Distributed training'] = self._distributed
+        runtime['GPU number' if torch.cuda.is_available() else 'Processes'] = self._world_size
+
+        def block(items: Dict[str, Any]) -> str:
+            return ''.join(f'\n    {key}: {value}' for key, value in items.items())
+
+        rule = '-' * 60
+        dump = f'\n{rule}\nSystem environment:{block(collect_env())}\n'
+        dump += f'\nRuntime environment:{block(runtime)}\n{rule}\n'
+        self.logger.info(dump, extra={'file_only': True})
+        if self.cfg._cfg_dict:
+            self.logger.info(f'Config:\n{self.cfg.pretty_text}', extra={'file_only': True})
+        if self.logger.log_file is not None:
+            self.logger.info(
+                f'System environment, config and hook order are in {self.logger.log_file}'
+            )
+
     # ------------------------------------------------------------------ exact resume
     def register_default_hooks(self, hooks: Optional[Dict[str, Any]] = None) -> None:
         """mmengine's default hooks, with :class:`ActionCheckpointHook` for ``CheckpointHook``."""
@@ -269,7 +349,8 @@ class ActionRunner(ActionCheckpointLoading, Runner):
             super().save_checkpoint(out_dir, filename, **kwargs)
             return
         with written_atomically(osp.join(out_dir, filename)) as tmp_path:
-            super().save_checkpoint(out_dir, osp.basename(tmp_path), **kwargs)
+            with unused_file_client_unlogged(self):
+                super().save_checkpoint(out_dir, osp.basename(tmp_path), **kwargs)
 
     def load_checkpoint(self, filename: str, *args: Any, **kwargs: Any) -> dict:
         """See :meth:`ActionCheckpointLoading.load_checkpoint`; keeps the RNG states to resume."""
@@ -370,13 +451,18 @@ class ActionRunner(ActionCheckpointLoading, Runner):
         load fails), so the ImageNet file is not downloaded and loaded first. With
         ``load_cfg.allow_partial`` the checkpoint may not cover the backbone, so it is kept.
         """
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        # A backbone's pretrained URL that cannot be downloaded names its config key.
+        with config_keys_of_sources(_weight_source_keys(model)):
+            self._init_weights_unless_replaced(model)
+
+    def _init_weights_unless_replaced(self, model: nn.Module) -> None:
         checkpoint = self._load_from
         if self._resume and checkpoint is None:
             checkpoint = self._auto_resume_checkpoint()
         if checkpoint is None or self.load_cfg['allow_partial']:
             super()._init_model_weights()
             return
-        model = self.model.module if is_model_wrapper(self.model) else self.model
         skipped = [
             (name, module)
             for name, module in model.named_modules()

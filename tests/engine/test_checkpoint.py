@@ -489,7 +489,10 @@ def test_two_processes_download_a_url_once(http_root, tmp_path, monkeypatch):
     # One GET per URL, the missing one included (only rank 0 asked for it).
     assert sorted(requests) == sorted(f'/{name}' for name in names + ['missing-0123abcd.pth'])
     results = [torch.load(out / f'rank{rank}.pth') for rank in (0, 1)]
-    assert results[0]['failure'].startswith('HTTPError') and '404' in results[0]['failure']
+    assert (
+        results[0]['failure'].startswith('CheckpointDownloadError')
+        and '404' in results[0]['failure']
+    )
     assert results[1]['failure'].startswith('RuntimeError')
     assert 'missing-0123abcd.pth is not in the cache' in results[1]['failure']
     for rank_result in results:
