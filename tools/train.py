@@ -13,11 +13,12 @@ from mmaction_ft.datasets import AnnotationError
 from mmaction_ft.engine import CheckpointDownloadError
 from mmaction_ft.engine.distributed import release_distributed
 
-# Mistakes in the config or the data it names are printed as one `error:` line (exit status 2),
-# not a traceback: before the runner exists, these; once it reads the annotation lists, only
-# AnnotationError and a checkpoint URL that cannot be fetched (the message names the URL, the
-# config key and how to use a local file), so a missing file deep in training keeps its traceback.
-SETUP_ERRORS = (ConfigError, AnnotationError, FileNotFoundError)
+# Mistakes in the config or the data it names (or a missing optional package: --tensorboard) are
+# printed as one `error:` line (exit status 2), not a traceback: before the runner exists, these;
+# once it reads the annotation lists, only AnnotationError and a checkpoint URL that cannot be
+# fetched (the message names the URL, the config key and how to use a local file), so a missing
+# file deep in training keeps its traceback.
+SETUP_ERRORS = (ConfigError, AnnotationError, FileNotFoundError, ImportError)
 DATA_ERRORS = (AnnotationError, CheckpointDownloadError)
 
 
@@ -43,6 +44,12 @@ def parse_args() -> argparse.Namespace:
         '--auto-scale-lr',
         action='store_true',
         help='scale the LR by the actual batch size / auto_scale_lr.base_batch_size',
+    )
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log to TensorBoard (loss, lr, metrics, validation confusion matrix); '
+        'needs pip install -e ".[tensorboard]"',
     )
     parser.add_argument('--seed', type=int, help='random seed')
     parser.add_argument(
@@ -82,6 +89,7 @@ def main() -> None:
             seed=args.seed,
             deterministic=args.deterministic,
             launcher=args.launcher,
+            tensorboard=args.tensorboard,
         )
         check_annotation_files(cfg, ['train', 'val'])
     except SETUP_ERRORS as err:

@@ -4,6 +4,7 @@ Shared by ``tools/train.py``, ``tools/test.py`` and the demo, so every entry poi
 thing by ``--resume``, ``--amp``, ``--work-dir`` ...
 """
 
+import importlib.util
 import logging
 import os
 import os.path as osp
@@ -15,6 +16,7 @@ from mmengine.logging import print_log
 
 from mmaction_ft.engine.checkpoint_files import find_resumable_checkpoint
 from mmaction_ft.engine.distributed import setup_distributed
+from mmaction_ft.visualization.tensorboard_backend import INSTALL_HINT as TENSORBOARD_INSTALL
 
 DATA_HELP = (
     'Prepare the data as described in docs/data_preparation.md (UCF101: download, extract frames, '
@@ -79,6 +81,7 @@ def prepare_train_cfg(
     seed: Optional[int] = None,
     deterministic: bool = False,
     launcher: str = 'none',
+    tensorboard: bool = False,
 ) -> Config:
     """Apply ``tools/train.py``'s flags to ``cfg`` in place and return it.
 
@@ -94,6 +97,8 @@ def prepare_train_cfg(
         auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
         seed, deterministic: ``cfg.randomness``.
         launcher: ``'none'`` or ``'pytorch'`` (torchrun); gloo is used when there is no GPU.
+        tensorboard: Also log to TensorBoard (``TensorboardVisBackend``: loss, lr, metrics) and
+            draw each validation's confusion matrix into it (``ConfusionMatrixHook``).
 
     The dataloaders' ``num_workers`` are capped at this machine's CPU cores
     (:func:`cap_num_workers`).
@@ -148,8 +153,31 @@ def prepare_train_cfg(
         randomness['deterministic'] = deterministic
         cfg.randomness = randomness
 
+    if tensorboard:
+        add_tensorboard(cfg)
+
     cap_num_workers(cfg, ['train', 'val'])  # the run builds no test loader
     setup_distributed(cfg, launcher)
+    return cfg
+
+
+def add_tensorboard(cfg: Config) -> Config:
+    """Add TensorBoard to the visualizer's backends and a :class:`ConfusionMatrixHook`
+    (once each; the backend fails at once, naming the install command, without TensorBoard)."""
+    if importlib.util.find_spec('tensorboard') is None:
+        raise ImportError(f'--tensorboard needs the tensorboard package: {TENSORBOARD_INSTALL}')
+    visualizer = cfg.get('visualizer') or dict(type='ActionVisualizer')
+    backends = list(visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+    if not any(str(b.get('type', '')).endswith('TensorboardVisBackend') for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+    cfg.visualizer = visualizer
+    hooks = list(cfg.get('custom_hooks') or [])
+    if cfg.get('val_dataloader') and not any(
+        str(h.get('type', '')).endswith('ConfusionMatrixHook') for h in hooks
+    ):
+        hooks.append(dict(type='ConfusionMatrixHook'))
+    cfg.custom_hooks = hooks
     return cfg
 
 

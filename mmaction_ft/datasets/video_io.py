@@ -43,11 +43,13 @@ Backend quirks, each handled here and nowhere else:
 """
 
 import abc
+import contextlib
 import importlib.util
 import os
 import os.path as osp
 import struct
 import sys
+import tempfile
 from dataclasses import dataclass
 from types import ModuleType
 from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -374,6 +376,28 @@ class BaseVideoReader(abc.ABC):
         return f'{type(self).__name__}({self.name!r}, num_frames={self.num_frames})'
 
 
+@contextlib.contextmanager
+def native_stderr() -> Iterator[List[str]]:
+    """Collect what native code writes to file descriptor 2 inside the block.
+
+    decord's C++ logs ``ERROR opening: <file>, ...`` straight to the process's stderr before the
+    Python exception that says the same; the caller decides what to show. Yields a list that
+    holds the collected text (one string) after the block.
+    """
+    chatter: List[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield chatter
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            chatter.append(tmp.read().decode('utf-8', errors='replace'))
+
+
 class DecordReader(BaseVideoReader):
     """A video decoded by decord (``decord.VideoReader``), with the row padding undone.
 
@@ -394,10 +418,19 @@ class DecordReader(BaseVideoReader):
         self._header_frames = None
         if cut is not None:
             self._header_frames, self.frames_in_file, self.file_size = cut
-        try:
-            self._reader = decord.VideoReader(source, num_threads=num_threads)
-        except Exception as err:
-            raise DecodeError(f'decord cannot open video {name}: {err}') from err
+        with native_stderr() as chatter:
+            try:
+                self._reader = decord.VideoReader(source, num_threads=num_threads)
+            except Exception as err:
+                error = err
+            else:
+                error = None
+        if error is not None:
+            # decord's own "ERROR opening: ..." line goes into the message, not onto the terminal.
+            native = f' [{chatter[0].strip()}]' if chatter and chatter[0].strip() else ''
+            raise DecodeError(f'decord cannot open video {name}: {error}{native}') from error
+        if chatter and chatter[0]:
+            sys.stderr.write(chatter[0])  # an open that worked: whatever it said is shown
         self._first_shape = None  # decord's shape of frame 0, read on demand
 
     def _first_frame_shape(self) -> tuple:

@@ -309,3 +309,12 @@ def test_decord_is_used_in_one_module_only():
                         if pattern.search(f.read()):
                             users.add(osp.relpath(path, root))
     assert users == {osp.join('mmaction_ft', 'datasets', 'video_io.py')}
+
+
+def test_decords_native_error_line_goes_into_the_message_not_the_terminal(tmp_path, capfd):
+    bad = tmp_path / 'not_a_video.mp4'
+    bad.write_bytes(b'not a video at all')
+    with pytest.raises(DecodeError) as info:
+        open_video(str(bad), 'decord')
+    assert 'ERROR opening' in str(info.value) and 'not_a_video.mp4' in str(info.value)
+    assert 'ERROR opening' not in capfd.readouterr().err
