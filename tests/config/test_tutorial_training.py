@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import pytest
 import torch
 from legacy_cfg_fixtures import (
@@ -34,6 +35,7 @@ from mmengine.optim import build_optim_wrapper
 from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.registry import MODELS
 from mmaction_ft.utils import register_all_modules
+from mmaction_ft.visualization.training_logs import load_training_log, plot_curves
 
 pytestmark = pytest.mark.slow
 
@@ -361,6 +363,14 @@ def test_validation_after_every_epoch_with_both_metrics(legacy_run):
         legacy_run['log'],
     )
     assert [int(epoch) for epoch in results] == [1, 2, 3, 4, 5]
+
+
+def test_the_0x_runs_curves_plot(legacy_run, tmp_path):
+    log = load_training_log(str(legacy_run['work_dir']))
+    assert [r['step'] for r in log.val] == [1, 2, 3, 4, 5]
+    out = plot_curves([log], ['loss', 'lr', 'acc/top1'], str(tmp_path / 'curves.png'))
+    image = cv2.imread(out)
+    assert image.shape[0] > 600 and image.std() > 20
 
 
 def test_gradient_clipping_at_max_norm_40_is_in_force(legacy_run):

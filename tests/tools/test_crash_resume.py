@@ -29,6 +29,7 @@ import torch
 from conftest import REPO
 
 from mmaction_ft.engine.checkpoint_files import TMP_PREFIX, checkpoint_damage
+from mmaction_ft.visualization.training_logs import load_training_log
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +154,11 @@ def test_killed_twice_and_resumed_ends_like_the_uninterrupted_run(config, tmp_pa
         resumed['meta']['rng_state']['torch'], expected['meta']['rng_state']['torch']
     )
     assert final_val_top1(log) == final_val_top1(full_log)
+
+    # analyze_logs reads the three starts as one run: the same curve as the uninterrupted run.
+    crashed, uninterrupted = load_training_log(str(crash_dir)), load_training_log(str(full_dir))
+    assert len(crashed.files) == 3
+    assert [(r['iter'], r['loss']) for r in crashed.train] == [
+        (r['iter'], r['loss']) for r in uninterrupted.train
+    ]
+    assert [r['acc/top1'] for r in crashed.val] == [r['acc/top1'] for r in uninterrupted.val]
