@@ -39,3 +39,6 @@ resume = False
 # How checkpoints are read. `weights_only=False` unpickles arbitrary objects: only for files you
 # trust. `allow_partial=True` lets `load_from` skip tensors that do not fit (each one is logged).
 load_cfg = dict(weights_only=True, allow_partial=False)
+# What trains when finetuning (docs/finetuning.md, section 8); unset, everything trains:
+# finetune = dict(preset='linear_probe')  # backbone frozen, its norm layers in eval mode
+# finetune = dict(preset='partial', frozen_stages=2, head_lr_mult=10.0)  # + head LR x10

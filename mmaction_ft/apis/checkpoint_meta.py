@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional
 from mmengine.config import Config
 
 from mmaction_ft.datasets.annotation import load_class_names
+from mmaction_ft.engine.class_rows import checkpoint_class_names as checkpoint_classes
 
 __all__ = [
     'NO_CONFIG_HELP',
@@ -129,13 +130,6 @@ def _only_own_imports(value: ast.AST) -> bool:
         module in ('imports', 'allow_failed_imports') or module.startswith('mmaction_ft.')
         for module in modules
     )
-
-
-def checkpoint_classes(checkpoint: Dict[str, Any]) -> Optional[List[str]]:
-    """Class names in ``checkpoint['meta']['dataset_meta']['classes']``, or None."""
-    dataset_meta = (checkpoint.get('meta') or {}).get('dataset_meta') or {}
-    classes = dataset_meta.get('classes')
-    return [str(name) for name in classes] if classes else None
 
 
 def _datasets(cfg: Config) -> List[dict]:

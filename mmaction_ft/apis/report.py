@@ -44,7 +44,10 @@ SECTIONS = (
     ('config', 'Config'),
 )
 # Log lines of the weight loader and the head swap (engine/weight_loading.py's report).
-LOADING_LINE = re.compile(r're-initialised|loaded \d+/\d+ tensors|skipped |Load checkpoint from')
+LOADING_LINE = re.compile(
+    r're-initialised|reused \d+ of \d+ classifier rows|loaded \d+/\d+ tensors|skipped |'
+    r'Load checkpoint from'
+)
 LOG_LINE = re.compile(r'^(\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) - \S+ - \w+ - (.*)$')
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 70em; color: #222; }

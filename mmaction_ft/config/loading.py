@@ -8,9 +8,11 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import mmengine
 from mmengine.config import Config
 
+from mmaction_ft.engine.finetune_presets import check_finetune_cfg
 from mmaction_ft.registry import SCOPE
 
 from .checks import check_unknown_keys
+from .errors import ConfigError
 from .legacy import translate_legacy
 from .locate import ConfigLocator
 from .report import TranslationReport
@@ -75,7 +77,19 @@ def load_config(
     locator = ConfigLocator(sources, report, merged)
     check_values(translated, locator)
     check_type_names(translated, locator)
+    _check_finetune(translated, locator)
     return Config(translated, filename=path), report
+
+
+def _check_finetune(cfg: dict, locator: ConfigLocator) -> None:
+    """The ``finetune`` key's values (the runner applies them), with the file and line."""
+    if cfg.get('finetune') is None:
+        return
+    try:
+        check_finetune_cfg(cfg['finetune'])
+    except (KeyError, TypeError, ValueError) as err:
+        message = err.args[0] if isinstance(err, KeyError) else str(err)
+        raise ConfigError(locator.prefix(('finetune',), cfg['finetune']) + message) from None
 
 
 def private_merge() -> Optional[staticmethod]:

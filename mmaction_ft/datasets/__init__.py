@@ -3,6 +3,7 @@
 from . import transforms  # noqa: F401  (registers every transform)
 from .annotation import AnnotationError, load_class_names
 from .base import BaseActionDataset
+from .class_balanced_sampler import ClassBalancedSampler
 from .rawframe_dataset import RawframeDataset
 from .repeat_aug_dataset import RepeatAugDataset, repeat_pseudo_collate
 from .video_dataset import VideoDataset
@@ -10,6 +11,7 @@ from .video_dataset import VideoDataset
 __all__ = [
     'AnnotationError',
     'BaseActionDataset',
+    'ClassBalancedSampler',
     'RawframeDataset',
     'RepeatAugDataset',
     'VideoDataset',

@@ -167,6 +167,9 @@ class ActionCheckpointHook(CheckpointHook):
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """mmengine's, but the previous best checkpoint is deleted after the new one is written."""
+        if not self.save_best or not hasattr(self, 'file_backend'):
+            # Nothing to rank, or a val()/test()-only run: before_train never set up saving.
+            return
         backend = self.file_backend
         deferred = self.file_backend = _DeferredRemovals(backend)
         try:

@@ -9,13 +9,23 @@ Config keys this runner reads (see ``configs/_base_/default_runtime.py``)::
         allow_partial=False,  # True: load what fits and log the rest instead of failing
         head_prefixes=None,   # the classifier's keys; None: what model.cls_head declares
         revise_keys=[(r'^module\.', '')],  # (regex, replacement) renames of the file's keys
+        reuse_classes=True,   # copy the classifier rows of classes the checkpoint shares
+        source_classes=None,  # label map of a checkpoint that names no classes (model zoo)
+        class_map=None,       # '<dataset class>,<checkpoint class>' lines, for other names
     )
+    finetune = dict(preset='partial', frozen_stages=2, head_lr_mult=10.0)  # what trains
 
 ``load_from`` loads in 'finetune' mode (the classifier is re-initialised when only the class
 count changed, anything else must fit; the classifier is what the head declares in its
 ``classifier_names``: ``cls_head.fc_cls`` for most heads, ``cls_head.fc2`` for X3D);
 ``resume``, ``val()`` and ``test()`` load strictly. ``load_cfg.revise_keys`` renames the keys of
 ``load_from`` (also for ``val()`` / ``test()``), not of the run's own checkpoints when resuming.
+When the checkpoint's classes (its ``meta['dataset_meta']['classes']``, or
+``load_cfg.source_classes``) and the dataset's (``label_map`` / ``metainfo.classes`` of the train
+dataset, else of the val or test dataset) are both known, finetuning copies the classifier rows
+of the classes they share and re-initialises the others; the log lists both
+(:func:`~mmaction_ft.engine.class_rows.reuse_classifier_rows`). Without names on both sides
+the whole classifier is re-initialised, and the log says why.
 mmengine 0.10.7's own loading calls ``torch.load`` with torch's weights-only default (torch >= 2.6),
 which refuses the ``message_hub`` of its own training checkpoints; here every file goes through
 :func:`mmaction_ft.engine.load_checkpoint_file` and its allow-list instead.
@@ -34,7 +44,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import master_only
-from mmengine.hooks import CheckpointHook
+from mmengine.hooks import CheckpointHook, EarlyStoppingHook, EMAHook
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
@@ -45,7 +55,18 @@ from mmaction_ft.registry import RUNNERS
 
 from .checkpoint import config_keys_of_sources, get_state_dict, load_checkpoint_file
 from .checkpoint_files import find_resumable_checkpoint, written_atomically
+from .class_rows import ClassNames, checkpoint_class_names, read_class_names
+from .class_weight_hook import ClassWeightHook, auto_class_weight_losses
+from .early_stopping_hook import ActionEarlyStoppingHook
+from .ema_hook import ActionEMAHook
 from .exact_resume import ExactResumeEpochBasedTrainLoop, get_rng_state, set_rng_state
+from .finetune_presets import (
+    FinetunePresetHook,
+    apply_finetune_preset,
+    check_finetune_cfg,
+    drop_frozen_parameters,
+    merge_head_lr_mult,
+)
 from .hooks import ActionCheckpointHook, unused_file_client_unlogged
 from .weight_loading import DEFAULT_REVISE_KEYS, LoadReport, check_revise_keys, load_weights
 
@@ -58,6 +79,11 @@ _LOAD_CFG_DEFAULTS = dict(
     head_prefixes=None,  # None: classifier_prefixes(model)
     cache_dir=None,
     revise_keys=DEFAULT_REVISE_KEYS,
+    # Finetuning keeps the classifier rows of the classes the checkpoint shares with the dataset
+    # whenever both name their classes; False re-initialises the whole classifier as before.
+    reuse_classes=True,
+    source_classes=None,  # path of a label map (or a list of names) for a nameless checkpoint
+    class_map=None,  # path of '<dataset class><TAB or ,><checkpoint class>' lines, or a dict
 )
 
 
@@ -72,14 +98,47 @@ def _check_load_cfg(load_cfg: Optional[dict]) -> dict:
                 f"unknown key '{key}' in load_cfg{hint}; known keys: "
                 f'{", ".join(_LOAD_CFG_DEFAULTS)}'
             )
-    for key in ('weights_only', 'allow_partial'):
+    for key in ('weights_only', 'allow_partial', 'reuse_classes'):
         if key in load_cfg and not isinstance(load_cfg[key], bool):
             raise TypeError(f'load_cfg.{key} must be True or False, got {load_cfg[key]!r}')
     if isinstance(load_cfg.get('head_prefixes'), str):
         load_cfg['head_prefixes'] = (load_cfg['head_prefixes'],)
     if 'revise_keys' in load_cfg:
         load_cfg['revise_keys'] = check_revise_keys(load_cfg['revise_keys'], 'load_cfg.revise_keys')
+    _check_names_option(load_cfg, 'source_classes', (list, tuple), 'a list of class names')
+    _check_names_option(load_cfg, 'class_map', dict, 'a dict {dataset class: checkpoint class}')
     return {**_LOAD_CFG_DEFAULTS, **load_cfg}
+
+
+def _check_names_option(load_cfg: dict, key: str, kind: type, what: str) -> None:
+    """``load_cfg[key]`` is None, a path or ``what`` made of strings."""
+    value = load_cfg.get(key)
+    if value is None or isinstance(value, str):
+        return
+    names = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+    if not isinstance(value, kind) or not all(isinstance(name, str) for name in names):
+        raise TypeError(f'load_cfg.{key} must be a file path or {what}, got {value!r}')
+
+
+def _dataset_class_names(dataset: Any) -> Optional[List[str]]:
+    """The classes of a built dataset (``metainfo['classes']``) or of a dataset config
+    (``metainfo.classes`` or a readable ``label_map``); wrappers are searched through."""
+    stack = [dataset]
+    while stack:  # wrappers (RepeatDataset, ConcatDataset ...) nest the real datasets
+        dataset = stack.pop(0)
+        if isinstance(dataset, dict):
+            classes = (dataset.get('metainfo') or {}).get('classes')
+            label_map = dataset.get('label_map')
+            if not classes and isinstance(label_map, str) and osp.isfile(label_map):
+                classes = read_class_names(label_map)
+            inner = [dataset.get('dataset'), *(dataset.get('datasets') or [])]
+        else:
+            classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+            inner = [getattr(dataset, 'dataset', None), *(getattr(dataset, 'datasets', None) or [])]
+        if classes:
+            return [str(name) for name in classes]
+        stack.extend(part for part in inner if part is not None)
+    return None
 
 
 class _FileOnly(logging.Filter):
@@ -210,10 +269,49 @@ class ActionCheckpointLoading:
             logger=self.logger,
             source=filename,
             revise_keys=revise_keys,
+            classes=None if mode == 'strict' else self._class_names(checkpoint, load_cfg),
         )
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename} ({mode})')
         return checkpoint
+
+    def _class_names(self, checkpoint: dict, load_cfg: dict) -> ClassNames:
+        """The checkpoint's classes (``load_cfg.source_classes``, else its meta) and the
+        dataset's, for matching classifier rows by class name."""
+        source, origin = load_cfg['source_classes'], 'load_cfg.source_classes'
+        if isinstance(source, str):
+            if not osp.isfile(source):
+                raise FileNotFoundError(f'load_cfg.source_classes: no such file {source!r}')
+            source, origin = read_class_names(source), f'load_cfg.source_classes ({source})'
+        elif source is None:
+            source, origin = checkpoint_class_names(checkpoint), ClassNames.source_origin
+        class_map = load_cfg['class_map']
+        if isinstance(class_map, str) and not osp.isfile(class_map):
+            raise FileNotFoundError(f'load_cfg.class_map: no such file {class_map!r}')
+        return ClassNames(
+            source=source,
+            target=self._dataset_classes(),
+            class_map=class_map,
+            reuse=load_cfg['reuse_classes'],
+            source_origin=origin,
+        )
+
+    def _dataset_classes(self) -> Optional[List[str]]:
+        """The classes of the train dataset, else of the val or test dataset: a built
+        dataset's ``metainfo['classes']`` (wrappers unwrapped), or a dataset config's
+        ``metainfo.classes`` / ``label_map`` when the loop is not built yet."""
+        for split in ('train', 'val', 'test'):
+            loader = getattr(getattr(self, f'_{split}_loop', None), 'dataloader', None)
+            if loader is None:  # the loop is not built yet: its dataloader (or config)
+                loader = getattr(self, f'_{split}_dataloader', None)
+            if isinstance(loader, dict):
+                dataset = loader.get('dataset')
+            else:
+                dataset = getattr(loader, 'dataset', None)
+            classes = _dataset_class_names(dataset)
+            if classes:
+                return classes
+        return None
 
     def val(self) -> dict:
         """Validate; ``load_from`` loads strictly (a wrong head must not be scored silently)."""
@@ -287,6 +385,66 @@ class ActionRunner(ActionCheckpointLoading, Runner):
             self.logger.info(
                 f'System environment, config and hook order are in {self.logger.log_file}'
             )
+
+    # ------------------------------------------------------------------ finetune presets
+    # mmengine's hooks that mmaction_ft replaces in custom_hooks (see each class's docstring).
+    _CUSTOM_HOOK_REPLACEMENTS = {
+        'EMAHook': ActionEMAHook,
+        'mmengine.EMAHook': ActionEMAHook,
+        EMAHook: ActionEMAHook,
+        'EarlyStoppingHook': ActionEarlyStoppingHook,
+        'mmengine.EarlyStoppingHook': ActionEarlyStoppingHook,
+        EarlyStoppingHook: ActionEarlyStoppingHook,
+    }
+
+    @property
+    def finetune_cfg(self) -> Optional[dict]:
+        """The config's ``finetune`` with its defaults (validated), None when unset."""
+        return check_finetune_cfg(self.cfg.get('finetune'))
+
+    def build_model(self, model: Any) -> nn.Module:
+        """mmengine's, then ``finetune.preset`` freezes its parts (before a DDP wrapper records
+        which parameters train; see :mod:`~mmaction_ft.engine.finetune_presets`)."""
+        model = super().build_model(model)
+        finetune = self.finetune_cfg
+        if finetune is not None:
+            for line in apply_finetune_preset(model, finetune):
+                self.logger.info(line)
+        return model
+
+    def build_optim_wrapper(self, optim_wrapper: Any) -> Any:
+        """mmengine's; with ``finetune``, ``head_lr_mult`` goes into ``paramwise_cfg.custom_keys``
+        and frozen parameters are left out of the optimizer."""
+        finetune = self.finetune_cfg
+        if finetune is None:
+            return super().build_optim_wrapper(optim_wrapper)
+        if isinstance(optim_wrapper, dict):
+            optim_wrapper = merge_head_lr_mult(optim_wrapper, finetune['head_lr_mult'])
+        optim_wrapper = super().build_optim_wrapper(optim_wrapper)
+        dropped = drop_frozen_parameters(optim_wrapper)
+        if dropped:
+            self.logger.info(f'{dropped} frozen tensors left out of the optimizer')
+        return optim_wrapper
+
+    def register_hooks(
+        self,
+        default_hooks: Optional[Dict[str, Any]] = None,
+        custom_hooks: Optional[List[Any]] = None,
+    ) -> None:
+        """mmengine's; in ``custom_hooks`` mmengine's ``EMAHook`` and ``EarlyStoppingHook`` become
+        :data:`_CUSTOM_HOOK_REPLACEMENTS`, and ``finetune`` adds a :class:`FinetunePresetHook`."""
+        hooks = [self._replace_custom_hook(hook) for hook in custom_hooks or []]
+        finetune = self.finetune_cfg
+        if finetune is not None:
+            hooks.append(FinetunePresetHook(finetune['preset']))
+        super().register_hooks(default_hooks, hooks)
+
+    def _replace_custom_hook(self, hook: Any) -> Any:
+        if isinstance(hook, dict):
+            hook_type = hook.get('type')
+            if isinstance(hook_type, (str, type)) and hook_type in self._CUSTOM_HOOK_REPLACEMENTS:
+                return {**hook, 'type': self._CUSTOM_HOOK_REPLACEMENTS[hook_type]}
+        return hook
 
     # ------------------------------------------------------------------ exact resume
     def register_default_hooks(self, hooks: Optional[Dict[str, Any]] = None) -> None:
@@ -386,9 +544,16 @@ class ActionRunner(ActionCheckpointLoading, Runner):
         A dataset that does not know its class count (no ``num_classes``, no ``label_map``)
         gets ``model.cls_head.num_classes`` through ``BaseActionDataset.check_labels``, so a
         label outside the head's range fails now, naming the annotation file and line.
+        A loss with ``class_weight='auto'`` gets a :class:`ClassWeightHook` to fill it.
         """
         self._check_labels_against_head()
+        self._add_class_weight_hook()
         return super().train()
+
+    def _add_class_weight_hook(self) -> None:
+        has_hook = any(isinstance(hook, ClassWeightHook) for hook in self._hooks)
+        if not has_hook and any(auto_class_weight_losses(self.model)):
+            self.register_hook(ClassWeightHook())
 
     def _check_labels_against_head(self) -> None:
         model = self.model.module if is_model_wrapper(self.model) else self.model

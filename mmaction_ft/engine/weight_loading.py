@@ -18,6 +18,16 @@ Four modes, one per intent:
   each is logged. The file's keys are first put into the backbone's layout by a pure function
   that the backbone family provides (torchvision names, 2D->3D inflation, TSM's wrapped convs).
 
+In ``'finetune'`` and ``'partial'`` mode the classifier's rows follow the class names when both
+sides have them (:class:`ClassNames`: the checkpoint's ``meta['dataset_meta']['classes']`` or a
+label map the user names, and the dataset's classes): the row of a class the checkpoint shares
+with the dataset is copied, by exact name, by normalised name (``ApplyEyeMakeup`` =
+``apply_eye_makeup`` = ``apply eye makeup``) or as a class map file says, and only the other
+rows keep their fresh init. The log lists both::
+
+    cls_head.fc_cls: reused 2 of 3 classifier rows from the checkpoint: C <- C, F <- f
+    cls_head.fc_cls: 1 of 3 classifier rows re-initialised (not among the checkpoint's 8 classes): X
+
 Every mode renames the file's keys with ``revise_keys`` first (mmengine's semantics: a list of
 ``(pattern, replacement)`` regular expressions applied in turn; the default drops DDP's
 ``module.``), and logs the same report: re-initialised classifiers, each tensor not loaded with
@@ -36,10 +46,13 @@ import torch
 from mmengine.logging import print_log
 from torch import nn
 
+from .class_rows import ClassMatch, ClassNames, class_map_of, names_differ, reuse_classifier_rows
+
 __all__ = [
     'DEFAULT_REVISE_KEYS',
     'LOAD_MODES',
     'CheckpointMismatchError',
+    'ClassNames',
     'LoadReport',
     'StateDictConverter',
     'check_revise_keys',
@@ -74,7 +87,8 @@ class LoadReport:
     Attributes:
         source: The checkpoint's name in messages (a path or URL).
         loaded: Model keys whose tensor came from the checkpoint.
-        reinitialised: Head keys left at their fresh init because the class count changed.
+        reinitialised: Head keys left at their fresh init because the class count (or, with
+            class names on both sides, the classes) changed and no row could be reused.
         missing: Model keys the checkpoint does not have (kept at init).
         kept: Model keys absent from the checkpoint that keep their value by design (BN step
             counters in ``'pretrained'`` mode).
@@ -82,6 +96,10 @@ class LoadReport:
         mismatched: Keys present in both with different shapes, other than the re-initialised
             head: key -> (checkpoint shape, model shape).
         num_model_tensors: Number of entries in the model's state dict.
+        mapped: Classifier keys built row by row: the rows of classes the checkpoint shares
+            with the dataset copied, the others at their fresh init.
+        reused_rows: Classifier prefix -> the matches whose rows were copied.
+        new_rows: Classifier prefix -> the dataset's classes whose row kept its fresh init.
     """
 
     source: str
@@ -92,6 +110,9 @@ class LoadReport:
     unexpected: List[str] = field(default_factory=list)
     mismatched: Dict[str, Tuple[Shape, Shape]] = field(default_factory=dict)
     num_model_tensors: int = 0
+    mapped: List[str] = field(default_factory=list)
+    reused_rows: Dict[str, List['ClassMatch']] = field(default_factory=dict)
+    new_rows: Dict[str, List[str]] = field(default_factory=dict)
 
     @property
     def skipped(self) -> bool:
@@ -228,6 +249,60 @@ def _revise_keys(state_dict: Mapping[str, torch.Tensor], revise_keys: RevisionRu
     return revised
 
 
+def _class_rows(
+    keys: Sequence[str],
+    model_state: Mapping[str, torch.Tensor],
+    state_dict: Mapping[str, torch.Tensor],
+    classes: Optional[ClassNames],
+    class_map: Optional[Dict[str, str]],
+    source: str,
+) -> Tuple[Optional[StateDict], List[ClassMatch], str]:
+    """The classifier tensors ``keys`` rebuilt from the checkpoint's rows of shared classes, or
+    ``(None, [], why none were reused)``."""
+    num_source, num_target = state_dict[keys[0]].shape[0], model_state[keys[0]].shape[0]
+    if classes is None:
+        return None, [], 'no class names given to match rows by'
+    if not classes.reuse:
+        return None, [], 'load_cfg.reuse_classes=False'
+    if classes.source is None and classes.target is None:
+        return None, [], 'neither the checkpoint nor the dataset names its classes'
+    if classes.source is None:
+        return (
+            None,
+            [],
+            (
+                'the checkpoint names no classes; load_cfg.source_classes=<its label map> would '
+                'reuse the rows of the classes it shares with the dataset'
+            ),
+        )
+    if classes.target is None:
+        return None, [], 'the dataset names no classes (label_map or metainfo.classes)'
+    if len(classes.source) != num_source:
+        raise CheckpointMismatchError(
+            f'{classes.source_origin} names {len(classes.source)} classes, but {keys[0]} of '
+            f'checkpoint {source} has {num_source} rows: these are not its classes'
+        )
+    if len(classes.target) != num_target:
+        return None, [], f'the dataset names {len(classes.target)} classes, not {num_target}'
+    tensors, matches = reuse_classifier_rows(
+        {key: state_dict[key] for key in keys},
+        {key: model_state[key] for key in keys},
+        classes.source,
+        classes.target,
+        class_map,
+    )
+    if not matches:
+        return (
+            None,
+            [],
+            (
+                f"none of the dataset's {num_target} classes is among the checkpoint's "
+                f'{num_source} by name'
+            ),
+        )
+    return tensors, matches, ''
+
+
 def load_weights(
     model: nn.Module,
     state_dict: Mapping[str, torch.Tensor],
@@ -240,6 +315,7 @@ def load_weights(
     convert: Optional[StateDictConverter] = None,
     file_key: Optional[Callable[[str], str]] = None,
     hint: str = '',
+    classes: Optional[ClassNames] = None,
 ) -> LoadReport:
     """Copy ``state_dict`` into ``model`` according to ``mode`` and log what happened.
 
@@ -263,6 +339,10 @@ def load_weights(
         file_key: The file's name for a model key, to name missing tensors as the file would.
         hint: Added to a ``'pretrained'`` error when most tensors are missing (e.g. which layout
             option to try).
+        classes: The class names of the checkpoint and the dataset. In ``'finetune'`` and
+            ``'partial'`` mode, a classifier whose class count or class names differ gets the
+            checkpoint's rows of the classes both name (:func:`reuse_classifier_rows`); the
+            rest keep their fresh init. None: rows are not matched by name.
 
     Returns:
         A :class:`LoadReport`.
@@ -287,6 +367,8 @@ def load_weights(
         if change is not None:
             head_changes[prefix] = change
 
+    rebuilt: StateDict = {}
+    why_not: Dict[str, str] = {}  # classifier prefix -> why it reused no row
     if mode == 'strict':
         if report.skipped:
             raise CheckpointMismatchError(_strict_message(report, head_changes, file_key))
@@ -298,12 +380,9 @@ def load_weights(
         if report.missing or report.mismatched:
             raise CheckpointMismatchError(_pretrained_message(model, report, file_key, hint))
     else:
-        for prefix in head_changes:
-            head_keys = [key for key in model_state if _under(key, prefix)]
-            report.reinitialised += head_keys
-            report.loaded = [key for key in report.loaded if key not in head_keys]
-            for key in head_keys:
-                report.mismatched.pop(key, None)
+        rebuilt, why_not = _rebuild_classifiers(
+            report, head_prefixes, head_changes, model_state, state_dict, classes
+        )
         if mode == 'finetune' and report.skipped:
             raise CheckpointMismatchError(
                 f'checkpoint {source} does not fit the model (finetuning only re-initialises a '
@@ -318,31 +397,110 @@ def load_weights(
             f'{_listing(report, file_key)}'
         )
     loadable = OrderedDict((key, state_dict[key]) for key in report.loaded)
+    loadable.update(rebuilt)
     metadata = getattr(state_dict, '_metadata', None)
     if metadata is not None:
         loadable._metadata = metadata
     model.load_state_dict(loadable, strict=False)
-    _log_report(report, mode, head_changes, type(model).__name__, logger)
+    _log_classifiers(report, head_changes, why_not, logger)
+    _log_report(report, mode, type(model).__name__, logger)
     return report
 
 
-def _log_report(
+def _rebuild_classifiers(
     report: LoadReport,
-    mode: str,
+    head_prefixes: Sequence[str],
     head_changes: Dict[str, Tuple[int, int]],
-    name: str,
+    model_state: Mapping[str, torch.Tensor],
+    state_dict: Mapping[str, torch.Tensor],
+    classes: Optional[ClassNames],
+) -> Tuple[StateDict, Dict[str, str]]:
+    """Decide, for each classifier, between loading it, rebuilding it row by row from the
+    checkpoint's rows of shared classes and re-initialising it; update ``report`` and
+    ``head_changes`` (a classifier whose classes changed but not their count joins it).
+
+    Returns:
+        The rebuilt tensors by key, and why each re-initialised classifier reused no row.
+    """
+    rebuilt: StateDict = {}
+    why_not: Dict[str, str] = {}
+    class_map = class_map_of(classes) if head_prefixes else None
+    for prefix in head_prefixes:
+        keys = [key for key in model_state if _under(key, prefix)]
+        if prefix not in head_changes:
+            # Same class count: the rows still belong to other classes when the names differ.
+            if not (keys and all(key in report.loaded for key in keys) and names_differ(classes)):
+                continue
+            if not classes.reuse:
+                why_not[prefix] = 'loaded by position (load_cfg.reuse_classes=False)'
+                continue
+            count = model_state[keys[0]].shape[0]
+            head_changes[prefix] = (count, count)
+        tensors, matches, why = _class_rows(
+            keys, model_state, state_dict, classes, class_map, report.source
+        )
+        report.loaded = [key for key in report.loaded if key not in keys]
+        for key in keys:
+            report.mismatched.pop(key, None)
+        if tensors is None:
+            report.reinitialised += keys
+            why_not[prefix] = why
+            continue
+        rebuilt.update(tensors)
+        report.mapped += keys
+        report.reused_rows[prefix] = matches
+        reused = {match.target_index for match in matches}
+        report.new_rows[prefix] = [
+            name for index, name in enumerate(classes.target) if index not in reused
+        ]
+    return rebuilt, why_not
+
+
+def _log_classifiers(
+    report: LoadReport,
+    head_changes: Dict[str, Tuple[int, int]],
+    why_not: Dict[str, str],
     logger: Union[logging.Logger, str],
 ) -> None:
-    """The one report of every mode: re-initialised heads, then each tensor that was not
-    loaded with its reason, then the count."""
+    """One line per classifier that lost its checkpoint rows (and why), or two for one rebuilt
+    by class name: the reused rows, then the re-initialised ones."""
     for prefix, (ckpt_classes, model_classes) in head_changes.items():
-        if mode != 'strict':
+        if prefix not in report.reused_rows:
             print_log(
                 f'{prefix}: checkpoint has {ckpt_classes} classes, model has {model_classes} '
-                '-> re-initialised',
+                f'-> re-initialised ({why_not[prefix]})',
                 logger=logger,
                 level=logging.INFO,
             )
+            continue
+        matches, new = report.reused_rows[prefix], report.new_rows[prefix]
+        print_log(
+            f'{prefix}: reused {len(matches)} of {model_classes} classifier rows from the '
+            f'checkpoint: {", ".join(str(match) for match in matches)}',
+            logger=logger,
+            level=logging.INFO,
+        )
+        if new:
+            print_log(
+                f'{prefix}: {len(new)} of {model_classes} classifier rows re-initialised (not '
+                f"among the checkpoint's {ckpt_classes} classes): {', '.join(new)}",
+                logger=logger,
+                level=logging.INFO,
+            )
+    for prefix, why in why_not.items():
+        if prefix not in head_changes:  # same count, other classes, reuse switched off
+            print_log(
+                f"{prefix}: the checkpoint's classes differ from the dataset's; rows {why}",
+                logger=logger,
+                level=logging.WARNING,
+            )
+
+
+def _log_report(
+    report: LoadReport, mode: str, name: str, logger: Union[logging.Logger, str]
+) -> None:
+    """The one report of every mode (after the classifiers' lines of 'finetune' and
+    'partial'): each tensor that was not loaded with its reason, then the count."""
     # Skips are warnings when they are a fallback ('partial'); in 'pretrained' mode only file
     # tensors the backbone has no use for are skipped (an ImageNet classifier), by design.
     level = logging.WARNING if mode == 'partial' else logging.INFO

@@ -1,3 +1,4 @@
+import re
 import uuid
 
 import pytest
@@ -5,6 +6,15 @@ import torch
 from mmengine.logging import MMLogger
 from torch import nn
 
+from mmaction_ft.engine.class_rows import (
+    ClassNames,
+    checkpoint_class_names,
+    match_classes,
+    normalise_class_name,
+    read_class_map,
+    read_class_names,
+    reuse_classifier_rows,
+)
 from mmaction_ft.engine.weight_loading import (
     CheckpointMismatchError,
     LoadReport,
@@ -321,3 +331,228 @@ def test_load_pretrained_reads_the_file_and_loads_in_pretrained_mode(tmp_path, l
         backbone, str(tmp_path / 'encoder.pth'), revise_keys=[(r'^encoder\.', 'backbone.')]
     )
     assert len(report.loaded) == 7 and not report.unexpected
+
+
+# ------------------------------------------------------------------ classifier rows by class name
+
+SOURCE_CLASSES = list('ABCDEFGH')
+
+
+def eight_class_checkpoint() -> dict:
+    """A trained-looking 8-class state dict (classes A..H), every tensor off its init."""
+    torch.manual_seed(3)
+    state = TinyRecognizer(8).state_dict()
+    return {
+        key: value + 1 if value.is_floating_point() else value + 7 for key, value in state.items()
+    }
+
+
+def test_rows_of_shared_classes_are_copied_and_the_others_keep_their_init(logger):
+    mm_logger, log_file = logger
+    ckpt = eight_class_checkpoint()
+    torch.manual_seed(0)
+    model = TinyRecognizer(3)
+    fresh_weight = model.cls_head.fc_cls.weight.detach().clone()
+    fresh_bias = model.cls_head.fc_cls.bias.detach().clone()
+    classes = ClassNames(source=SOURCE_CLASSES, target=['C', 'F', 'X'])
+
+    report = load_weights(model, ckpt, logger=mm_logger, source='src.pth', classes=classes)
+
+    weight, bias = model.cls_head.fc_cls.weight, model.cls_head.fc_cls.bias
+    for row, source_row in ((0, 2), (1, 5)):  # C and F: rows 2 and 5 of A..H
+        assert torch.equal(weight[row], ckpt['cls_head.fc_cls.weight'][source_row])
+        assert torch.equal(bias[row], ckpt['cls_head.fc_cls.bias'][source_row])
+    assert torch.equal(weight[2], fresh_weight[2]) and torch.equal(bias[2], fresh_bias[2])
+    assert torch.equal(model.backbone.conv.weight, ckpt['backbone.conv.weight'])
+    assert report.mapped == ['cls_head.fc_cls.weight', 'cls_head.fc_cls.bias']
+    assert not report.reinitialised and not report.skipped
+    assert [str(m) for m in report.reused_rows['cls_head.fc_cls']] == ['C <- C', 'F <- F']
+    assert report.new_rows == {'cls_head.fc_cls': ['X']}
+
+    text = log_file.read_text()
+    assert 'cls_head.fc_cls: reused 2 of 3 classifier rows from the checkpoint: C <- C, F <- F' in (
+        text
+    )
+    assert (
+        "cls_head.fc_cls: 1 of 3 classifier rows re-initialised (not among the checkpoint's 8 "
+        'classes): X' in text
+    )
+    assert 'checkpoint has 8 classes, model has 3' not in text
+    assert 'loaded 7/9 tensors from src.pth' in text
+
+
+@pytest.mark.parametrize(
+    'classes, why',
+    [
+        (ClassNames(), 'neither the checkpoint nor the dataset names its classes'),
+        (ClassNames(target=['C', 'F', 'X']), 'the checkpoint names no classes; load_cfg.source_'),
+        (ClassNames(source=SOURCE_CLASSES), 'the dataset names no classes (label_map or metainf'),
+        (ClassNames(SOURCE_CLASSES, ['C', 'F', 'X'], reuse=False), 'load_cfg.reuse_classes=False'),
+        (ClassNames(SOURCE_CLASSES, ['x', 'y', 'z']), "none of the dataset's 3 classes is among"),
+        (ClassNames(SOURCE_CLASSES, ['C', 'F']), 'the dataset names 2 classes, not 3'),
+        (None, 'no class names given to match rows by'),
+    ],
+)
+def test_without_names_on_both_sides_the_classifier_is_reinitialised_and_the_log_says_why(
+    logger, classes, why
+):
+    mm_logger, log_file = logger
+    torch.manual_seed(0)
+    model = TinyRecognizer(3)
+    fresh = model.cls_head.fc_cls.weight.detach().clone()
+
+    report = load_weights(model, eight_class_checkpoint(), logger=mm_logger, classes=classes)
+
+    assert torch.equal(model.cls_head.fc_cls.weight, fresh)
+    assert report.reinitialised == ['cls_head.fc_cls.weight', 'cls_head.fc_cls.bias']
+    assert not report.mapped and not report.reused_rows
+    line = next(line for line in log_file.read_text().splitlines() if 're-initialised' in line)
+    assert f'cls_head.fc_cls: checkpoint has 8 classes, model has 3 -> re-initialised ({why}' in (
+        line
+    )
+
+
+def test_same_class_count_with_other_names_follows_the_names(logger):
+    mm_logger, log_file = logger
+    ckpt = eight_class_checkpoint()
+    shuffled = list('HGFEDCBA')
+
+    model = TinyRecognizer(8)
+    classes = ClassNames(source=SOURCE_CLASSES, target=shuffled)
+    report = load_weights(model, ckpt, logger=mm_logger, classes=classes)
+    assert torch.equal(model.cls_head.fc_cls.weight, ckpt['cls_head.fc_cls.weight'].flip(0))
+    assert report.new_rows == {'cls_head.fc_cls': []}
+    assert 'reused 8 of 8 classifier rows from the checkpoint: H <- H, G <- G' in (
+        log_file.read_text()
+    )
+
+    # Switched off: loaded by position as before, with a warning that the classes differ.
+    model = TinyRecognizer(8)
+    classes = ClassNames(source=SOURCE_CLASSES, target=shuffled, reuse=False)
+    report = load_weights(model, ckpt, logger=mm_logger, classes=classes)
+    assert torch.equal(model.cls_head.fc_cls.weight, ckpt['cls_head.fc_cls.weight'])
+    assert len(report.loaded) == 9
+    assert (
+        "cls_head.fc_cls: the checkpoint's classes differ from the dataset's; rows loaded by "
+        'position (load_cfg.reuse_classes=False)' in log_file.read_text()
+    )
+
+    # The same names in the same order: a plain load, nothing to say.
+    report = load_weights(
+        TinyRecognizer(8), ckpt, classes=ClassNames(SOURCE_CLASSES, SOURCE_CLASSES)
+    )
+    assert len(report.loaded) == 9 and not report.mapped
+
+
+def test_class_names_that_do_not_describe_the_checkpoint_are_refused():
+    classes = ClassNames(source=list('ABC'), target=['C', 'F', 'X'], source_origin='labels.txt')
+    with pytest.raises(CheckpointMismatchError, match='labels.txt names 3 classes, but cls_head'):
+        load_weights(TinyRecognizer(3), eight_class_checkpoint(), classes=classes)
+
+
+@pytest.mark.parametrize(
+    'name', ['ApplyEyeMakeup', 'apply_eye_makeup', 'apply eye makeup', 'Apply-Eye-MakeUp']
+)
+def test_spellings_of_one_class_normalise_alike(name):
+    assert normalise_class_name(name) == 'applyeyemakeup'
+
+
+def test_match_classes_by_exact_then_normalised_name():
+    source = ['apply eye makeup', 'ride_a_bike', 'Run', 'run']
+    target = ['ApplyEyeMakeup', 'Ride-A-Bike', 'run', 'swim']
+    matches = match_classes(source, target)
+    assert [(m.target, m.source, m.source_index, m.how) for m in matches] == [
+        ('ApplyEyeMakeup', 'apply eye makeup', 0, 'normalised'),
+        ('Ride-A-Bike', 'ride_a_bike', 1, 'normalised'),
+        ('run', 'run', 3, 'exact'),  # the exact name wins over 'Run'
+    ]
+    assert [m.target_index for m in matches] == [0, 1, 2]
+
+
+def test_a_class_matching_two_checkpoint_classes_is_an_error_naming_both():
+    with pytest.raises(ValueError) as error:
+        match_classes(['push_up', 'jump', 'PushUp'], ['push up'])
+    message = str(error.value)
+    assert "'push_up' (label 0) and 'PushUp' (label 2)" in message
+    assert "class 'push up'" in message and 'load_cfg.class_map' in message
+    # A class map settles it.
+    (match,) = match_classes(['push_up', 'jump', 'PushUp'], ['push up'], {'push up': 'PushUp'})
+    assert (match.source_index, match.how) == (2, 'class_map')
+
+
+def test_class_map_file_maps_other_names_and_beats_a_name_match(tmp_path, logger):
+    path = tmp_path / 'map.txt'
+    path.write_text('# dataset class, checkpoint class\n\nX\tB\nF,A\n')
+    class_map = read_class_map(str(path), ['C', 'F', 'X'], SOURCE_CLASSES)
+    assert class_map == {'X': 'B', 'F': 'A'}
+
+    mm_logger, log_file = logger
+    ckpt = eight_class_checkpoint()
+    model = TinyRecognizer(3)
+    classes = ClassNames(SOURCE_CLASSES, ['C', 'F', 'X'], class_map=str(path))
+    report = load_weights(model, ckpt, logger=mm_logger, classes=classes)
+    weight = ckpt['cls_head.fc_cls.weight']
+    assert torch.equal(model.cls_head.fc_cls.weight, weight[[2, 0, 1]])
+    how = [m.how for m in report.reused_rows['cls_head.fc_cls']]
+    assert how == ['exact', 'class_map', 'class_map']
+    assert 'reused 3 of 3 classifier rows from the checkpoint: C <- C, F <- A, X <- B' in (
+        log_file.read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    'lines, message',
+    [
+        ('X,B\nx,B\n', r":2: 'x' is not a class of the dataset \(did you mean 'X'\?\)"),
+        ('X,B\nF,b_\n', r":2: 'b_' is not a class of the checkpoint \(did you mean 'B'\?\)"),
+        ('X,B\n\nX,C\n', r":3: 'X' is mapped again \(first at .*map.txt:1\)"),
+        ('# c\nX B\n', r':2: expected <dataset class><TAB or ,><checkpoint class>'),
+    ],
+)
+def test_class_map_errors_name_file_and_line(tmp_path, lines, message):
+    path = tmp_path / 'map.txt'
+    path.write_text(lines)
+    with pytest.raises(ValueError, match=re.escape(str(path)) + message):
+        read_class_map(str(path), ['C', 'F', 'X'], SOURCE_CLASSES)
+    # Nothing is loaded when the map is wrong.
+    model = TinyRecognizer(3)
+    before = model.backbone.conv.weight.detach().clone()
+    classes = ClassNames(SOURCE_CLASSES, ['C', 'F', 'X'], class_map=str(path))
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        load_weights(model, eight_class_checkpoint(), classes=classes)
+    assert torch.equal(model.backbone.conv.weight, before)
+
+
+def test_reuse_classifier_rows_leaves_the_fresh_tensors_alone():
+    source = {'weight': torch.arange(6.0).reshape(3, 2), 'bias': torch.tensor([1.0, 2.0, 3.0])}
+    fresh = {'weight': torch.zeros(2, 2), 'bias': torch.zeros(2)}
+    rows, matches = reuse_classifier_rows(source, fresh, ['a', 'b', 'c'], ['new', 'C'])
+    assert torch.equal(rows['weight'], torch.tensor([[0.0, 0.0], [4.0, 5.0]]))
+    assert torch.equal(rows['bias'], torch.tensor([0.0, 3.0]))
+    assert [str(m) for m in matches] == ['C <- c']
+    assert not fresh['weight'].any()
+    with pytest.raises(ValueError, match=r'weight: checkpoint \[3, 2\] for 2 classes'):
+        reuse_classifier_rows(source, fresh, ['a', 'b'], ['new', 'C'])
+
+
+def test_read_class_names_in_both_label_map_layouts(tmp_path):
+    plain = tmp_path / 'k400.txt'
+    plain.write_text('abseiling\nair drumming\n\n')
+    assert read_class_names(str(plain)) == ['abseiling', 'air drumming']
+    indexed = tmp_path / 'classInd.txt'
+    indexed.write_text('1 ApplyEyeMakeup\n2 ApplyLipstick\n')
+    assert read_class_names(str(indexed)) == ['ApplyEyeMakeup', 'ApplyLipstick']
+    indexed.write_text('1 ApplyEyeMakeup\n3 ApplyLipstick\n')
+    with pytest.raises(ValueError, match=r'classInd.txt:2: index 3, expected 2'):
+        read_class_names(str(indexed))
+    plain.write_text('abseiling\nair drumming\nabseiling\n')
+    with pytest.raises(
+        ValueError, match=r"k400.txt:3: 'abseiling' is named again \(first at line 1"
+    ):
+        read_class_names(str(plain))
+
+
+def test_checkpoint_class_names_come_from_the_dataset_meta():
+    assert checkpoint_class_names({'meta': {'dataset_meta': {'classes': ('a', 'b')}}}) == ['a', 'b']
+    assert checkpoint_class_names({'meta': {'epoch': 3}}) is None
+    assert checkpoint_class_names({'state_dict': {}}) is None

@@ -1,6 +1,7 @@
 """``AccMetric``: top-k, mean class accuracy and mAP of a validation / test run."""
 
 import difflib
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -9,9 +10,11 @@ from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
 
 from mmaction_ft.evaluation.functional import (
+    confusion_matrix,
     mean_average_precision,
     mean_class_accuracy,
     mmit_mean_average_precision,
+    per_class_metrics,
     top_k_accuracy,
 )
 from mmaction_ft.registry import METRICS
@@ -42,7 +45,8 @@ class AccMetric(BaseMetric):
     Result keys (mmengine prefixes them with ``prefix``, default ``'acc'``):
     ``top{k}`` for each k of ``top_k_accuracy`` (``acc/top1``, ``acc/top5``), ``mean1`` for
     ``mean_class_accuracy`` (``acc/mean1``), ``mean_average_precision`` and
-    ``mmit_mean_average_precision`` for multi-label data. See
+    ``mmit_mean_average_precision`` for multi-label data, and with ``per_class=True``
+    ``class_<name>`` (``acc/class_walk``) for every class. See
     :mod:`mmaction_ft.evaluation.functional.accuracy` for the definitions (ties, classes absent
     from the ground truth).
 
@@ -56,6 +60,13 @@ class AccMetric(BaseMetric):
         metric_options: Per-metric options; only ``top_k_accuracy=dict(topk=...)`` (an int or a
             tuple of ints, default ``(1, 5)``).
         prefix: Prefix of the result keys; None means ``'acc'``.
+        per_class: Also report the accuracy of every class (single-label data): the share of
+            its videos whose arg-max prediction is right, the values ``mean1`` averages. Keys
+            are ``class_<name>`` with the names of the dataset's ``metainfo['classes']``
+            (spaces and ``/`` become ``_``), or ``class_<index>`` without names. A class
+            without validation videos has no accuracy and no key. Meant for a few classes
+            (one scalar each in the log line and in TensorBoard); for many, the confusion
+            matrix hook shows the same per class.
     """
 
     default_prefix: Optional[str] = 'acc'
@@ -66,8 +77,11 @@ class AccMetric(BaseMetric):
         collect_device: str = 'cpu',
         metric_options: Optional[Dict[str, Dict[str, Any]]] = None,
         prefix: Optional[str] = None,
+        per_class: bool = False,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if not isinstance(per_class, bool):
+            raise TypeError(f'AccMetric: per_class must be True or False, got {per_class!r}')
         metrics = (metric_list,) if isinstance(metric_list, str) else metric_list
         if not isinstance(metrics, (tuple, list)) or not metrics:
             raise TypeError(
@@ -101,6 +115,7 @@ class AccMetric(BaseMetric):
 
         self.metrics = tuple(metrics)
         self.topk = tuple(topk)
+        self.per_class = per_class
 
     def process(
         self, data_batch: Any, data_samples: Sequence[Union[dict, BaseDataElement]]
@@ -163,7 +178,33 @@ class AccMetric(BaseMetric):
                     eval_results[f'top{k}'] = acc
             elif name == 'mean_class_accuracy':
                 eval_results['mean1'] = mean_class_accuracy(preds, labels)
+        if self.per_class:
+            if not single_label:
+                raise ValueError(
+                    'AccMetric: per_class=True needs one class per video, but the ground truth '
+                    'is multi-label'
+                )
+            eval_results.update(self._per_class_accuracy(preds, labels))
         return eval_results
+
+    def _per_class_accuracy(self, preds: np.ndarray, labels: List[int]) -> Dict[str, float]:
+        num_classes = preds.shape[1]
+        confusion = confusion_matrix(preds.argmax(axis=1), labels, num_classes=num_classes)
+        accuracy = per_class_metrics(confusion)['accuracy']
+        names = self._class_keys(num_classes)
+        return {
+            f'class_{names[c]}': float(accuracy[c])
+            for c in range(num_classes)
+            if not np.isnan(accuracy[c])
+        }
+
+    def _class_keys(self, num_classes: int) -> List[str]:
+        """Class names for result keys; indices when the dataset names none (or repeats one)."""
+        names = list((self.dataset_meta or {}).get('classes') or ())
+        keys = [re.sub(r'[\s/]+', '_', str(name)) for name in names]
+        if len(keys) != num_classes or len(set(keys)) != num_classes:
+            return [str(c) for c in range(num_classes)]
+        return keys
 
     @staticmethod
     def _onehot(label: Union[int, np.ndarray], num_classes: int) -> np.ndarray:

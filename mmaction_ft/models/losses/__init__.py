@@ -1,3 +1,3 @@
-from .cross_entropy_loss import BCELossWithLogits, CrossEntropyLoss
+from .cross_entropy_loss import BCELossWithLogits, CrossEntropyLoss, inverse_frequency_weights
 
-__all__ = ['BCELossWithLogits', 'CrossEntropyLoss']
+__all__ = ['BCELossWithLogits', 'CrossEntropyLoss', 'inverse_frequency_weights']
