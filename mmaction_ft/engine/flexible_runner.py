@@ -26,7 +26,7 @@ from torch import nn
 from mmaction_ft.registry import RUNNERS
 
 from .checkpoint import _trusted_globals
-from .runner import ActionCheckpointLoading, _check_load_cfg
+from .checkpoint_loading import ActionCheckpointLoading, check_load_cfg
 
 
 @RUNNERS.register_module()
@@ -35,7 +35,7 @@ class ActionFlexibleRunner(ActionCheckpointLoading, FlexibleRunner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
+        check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
 
     def train(self) -> nn.Module:
         """Load ``load_from`` into the built, initialised model, then let the strategy wrap it

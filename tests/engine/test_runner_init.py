@@ -59,8 +59,8 @@ def test_pretrained_is_loaded_without_load_from_or_with_partial_loading(tmp_path
 
 
 def test_load_cfg_values_are_checked_and_a_single_head_prefix_accepted():
-    from mmaction_ft.engine.runner import _check_load_cfg
+    from mmaction_ft.engine.checkpoint_loading import check_load_cfg
 
-    assert _check_load_cfg(dict(head_prefixes='cls_head.fc'))['head_prefixes'] == ('cls_head.fc',)
+    assert check_load_cfg(dict(head_prefixes='cls_head.fc'))['head_prefixes'] == ('cls_head.fc',)
     with pytest.raises(TypeError, match='load_cfg.weights_only'):
-        _check_load_cfg(dict(weights_only='no'))
+        check_load_cfg(dict(weights_only='no'))

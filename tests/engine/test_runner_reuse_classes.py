@@ -8,7 +8,7 @@ from test_runner_resume import TinyModel, runner_kwargs
 from torch.utils.data import Dataset
 
 from mmaction_ft.engine import ActionRunner
-from mmaction_ft.engine.runner import _check_load_cfg, _dataset_class_names
+from mmaction_ft.engine.checkpoint_loading import _dataset_class_names, check_load_cfg
 
 
 class NamedDataset(Dataset):
@@ -143,7 +143,7 @@ def test_source_classes_and_class_map_files_name_a_nameless_checkpoint(tmp_path)
 )
 def test_bad_load_cfg_values_name_the_key(load_cfg, error, message):
     with pytest.raises(error, match=message):
-        _check_load_cfg(load_cfg)
+        check_load_cfg(load_cfg)
 
 
 def test_missing_files_name_their_load_cfg_key(tmp_path):
