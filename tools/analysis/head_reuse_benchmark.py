@@ -16,7 +16,6 @@ on 2 CPU cores, plus the source model once.
 """
 
 import argparse
-import os
 import os.path as osp
 import statistics
 from typing import Dict, List, Sequence, Tuple
@@ -25,18 +24,10 @@ from mmengine.hooks import Hook
 
 from mmaction_ft.apis.run_setup import prepare_train_cfg
 from mmaction_ft.config import load_config
-from mmaction_ft.datasets.video_io import write_video
-from mmaction_ft.demo.data import render_video
-from mmaction_ft.demo.finetune import (
-    FINETUNE_CONFIG,
-    PRETRAIN_CONFIG,
-    export_model,
-    prepare_demo_data,
-    train,
-)
+from mmaction_ft.demo.benchmark_data import source_model, write_video_lists
+from mmaction_ft.demo.finetune import FINETUNE_CONFIG
 from mmaction_ft.engine.runner import ActionRunner
 
-SOURCE_MODEL = 'work_dirs/tsn_r18_demo_pretrain/demo_source_model.pth'
 # Target label map -> the demo class whose motion the videos show.
 CLASSES = {
     'MoveLeft': 'move_left',
@@ -50,41 +41,6 @@ NEW_CLASSES = ('Grow',)  # not among the source model's classes
 BATCH_SIZE = 4
 STEPS_PER_EPOCH = 5  # 4 classes x 5 videos / batch 4
 STEPS = 2 * STEPS_PER_EPOCH
-
-
-def make_data(root: str) -> Dict[str, str]:
-    """Render the benchmark's videos and lists under ``root`` (kept when already there)."""
-    paths = dict(
-        videos=osp.join(root, 'videos'),
-        label_map=osp.join(root, 'classes.txt'),
-        train=osp.join(root, 'train_list_videos.txt'),
-        val=osp.join(root, 'val_list_videos.txt'),
-    )
-    lists = {'train': [], 'val': []}
-    for label, motion in enumerate(CLASSES.values()):
-        os.makedirs(osp.join(paths['videos'], motion), exist_ok=True)
-        for split, indices in (('train', TRAIN_INDICES), ('val', VAL_INDICES)):
-            for index in indices:
-                video = f'{motion}/{motion}_{index:04d}.mp4'
-                if not osp.isfile(osp.join(paths['videos'], video)):
-                    write_video(osp.join(paths['videos'], video), render_video(motion, index), 12)
-                lists[split].append(f'{video} {label}')
-    for split, lines in lists.items():
-        with open(paths[split], 'w') as f:
-            f.writelines(line + '\n' for line in lines)
-    with open(paths['label_map'], 'w') as f:
-        f.writelines(name + '\n' for name in CLASSES)
-    return paths
-
-
-def source_model() -> str:
-    """The demo's source model, trained and exported first when missing."""
-    if not osp.isfile(SOURCE_MODEL):
-        prepare_demo_data()
-        pre_dir = osp.dirname(SOURCE_MODEL)
-        runner = train(PRETRAIN_CONFIG, pre_dir, seed=0)
-        export_model(osp.join(pre_dir, f'epoch_{runner.max_epochs}.pth'), SOURCE_MODEL)
-    return SOURCE_MODEL
 
 
 class ValidateFromTheStart(Hook):
@@ -151,7 +107,10 @@ def main() -> None:
     parser.add_argument('--lr', type=float, default=0.01 * BATCH_SIZE / 16)
     args = parser.parse_args()
 
-    data = make_data(osp.join(args.work_root, 'data'))
+    per_class = len(CLASSES) * [TRAIN_INDICES], len(CLASSES) * [VAL_INDICES]
+    data = write_video_lists(
+        osp.join(args.work_root, 'data'), CLASSES, dict(train=per_class[0], val=per_class[1])
+    )
     rows = {}
     for seed in args.seeds:
         for reuse in (True, False):
