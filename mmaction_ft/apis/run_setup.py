@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from mmaction_ft.engine.checkpoint_files import find_resumable_checkpoint
+from mmaction_ft.engine.checkpoint_files import has_checkpoint_files
 from mmaction_ft.engine.distributed import setup_distributed
 from mmaction_ft.visualization.tensorboard_backend import INSTALL_HINT as TENSORBOARD_INSTALL
 
@@ -106,9 +106,12 @@ def prepare_train_cfg(
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
 
     if resume == 'auto':
-        # last_checkpoint's file, or the newest intact one when it is damaged or missing.
-        latest = find_resumable_checkpoint(cfg.work_dir)
-        if latest is None:
+        if has_checkpoint_files(cfg.work_dir):
+            # The runner continues from last_checkpoint's file, or the newest intact one when
+            # that is damaged or missing, and says which in its log (file and console).
+            cfg.resume = True
+            cfg.load_from = None
+        else:
             # Nothing to continue: a new run, from the config's load_from (not silently from
             # the backbone's ImageNet weights, as a bare resume=True would).
             print_log(
@@ -118,9 +121,6 @@ def prepare_train_cfg(
                 level=logging.WARNING,
             )
             cfg.resume = False
-        else:
-            cfg.resume = True
-            cfg.load_from = latest
     elif resume is not None:
         cfg.resume = True
         cfg.load_from = resume

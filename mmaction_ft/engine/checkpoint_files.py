@@ -154,6 +154,19 @@ def _candidates(work_dir: str) -> List[str]:
     )
 
 
+def has_checkpoint_files(work_dir: str) -> bool:
+    """Whether ``work_dir`` holds anything ``--resume`` could continue from: a ``.pth`` file, or
+    a ``last_checkpoint`` naming an existing file (intact or not: :func:`find_resumable_checkpoint`
+    decides, and says why)."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            latest = f.read().strip()
+        if latest and osp.exists(latest):
+            return True
+    return bool(_candidates(work_dir))
+
+
 def find_resumable_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint ``--resume`` continues from, or None when ``work_dir`` has none.
 

@@ -79,9 +79,10 @@ def test_resume_falls_back_to_newest_intact_checkpoint(trained, warnings_log, da
     assert expected_problem in message
     assert f'resuming from the newest intact checkpoint {found}' in message
 
-    # --resume (auto) in tools/train.py takes the same file.
+    # --resume (auto) in tools/train.py leaves the search to the runner (next test), whose log
+    # file then records the fallback.
     cfg = prepare_train_cfg(Config(dict(optim_wrapper={})), 'x.py', str(trained), 'auto')
-    assert (cfg.resume, cfg.load_from) == (True, str(trained / 'epoch_2.pth'))
+    assert (cfg.resume, cfg.load_from) == (True, None)
 
 
 def test_runner_auto_resume_uses_the_fallback(trained):
@@ -89,6 +90,9 @@ def test_runner_auto_resume_uses_the_fallback(trained):
     runner = ActionRunner(**runner_kwargs(trained, max_epochs=3, resume=True))
     runner.train()  # resumes at epoch 2 and trains the third epoch again
     assert runner.epoch == 3
+    log = open(runner.logger.log_file).read()
+    assert 'is unusable: the file is truncated' in log
+    assert f'resuming from the newest intact checkpoint {trained / "epoch_2.pth"}' in log
     assert checkpoint_damage(str(trained / 'epoch_3.pth')) is None  # rewritten, intact
 
 
