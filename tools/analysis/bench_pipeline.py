@@ -6,27 +6,24 @@ Example::
 
 The dataloader is built from ``<split>_dataloader`` exactly as training builds it (mmengine's
 ``Runner.build_dataloader``, registry scope ``mmaction_ft``), then ``--num-batches`` batches
-are drawn after ``--warmup`` untimed ones (worker start-up, first file opens). Peak memory is
-``getrusage``'s maximum resident set size of this process and of its largest finished child
-(the dataloader workers are shut down before it is read). Importing torch already runs a child
+are drawn after ``--warmup`` untimed ones (worker start-up, first file opens); the measuring code
+is :func:`mmaction_ft.utils.benchmarking.measure_pipeline`, shared with ``benchmark.py``. Peak
+memory is the resident high-water mark of this process from the moment the dataloader is built,
+and ``getrusage``'s maximum resident set size of its largest finished child (the dataloader
+workers are shut down before it is read). Importing torch already runs a child
 process of a few hundred MiB; a worker peak below that one cannot be told apart and is printed
 as an upper bound.
 """
 
 import argparse
-import copy
-import gc
-import resource
-import sys
-import time
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import torch  # noqa: F401  (before any decord import: decord2 preloads libnvblas)
 from mmengine.config import DictAction
-from mmengine.runner import Runner
 
 from mmaction_ft.config import load_config
 from mmaction_ft.utils import register_all_modules
+from mmaction_ft.utils.benchmarking import measure_pipeline
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -49,86 +46,36 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def clips_per_video(pipeline: List[Dict[str, Any]]) -> int:
-    """``num_clips`` of the pipeline's frame sampler (1 when it has none)."""
-    for step in pipeline:
-        if 'num_clips' in step:
-            return int(step['num_clips'])
-    return 1
-
-
-def draw(loader, num_batches: int) -> Dict[str, float]:
-    """Draw batches (a new epoch whenever the loader runs out); count videos and seconds."""
-    videos = batches = 0
-    start = time.perf_counter()
-    while batches < num_batches:
-        for batch in loader:
-            videos += len(batch['inputs'])
-            batches += 1
-            if batches == num_batches:
-                break
-    return dict(videos=videos, batches=batches, seconds=time.perf_counter() - start)
-
-
-def peak_rss_mib(who: int) -> float:
-    """Peak resident memory of ``resource.RUSAGE_SELF`` or of the largest finished child."""
-    # Linux reports ru_maxrss in KiB, macOS in bytes.
-    scale = 1 / 1024 if sys.platform != 'darwin' else 1 / 1024**2
-    return resource.getrusage(who).ru_maxrss * scale
-
-
 def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     args = parse_args(argv)
     cfg, _ = load_config(args.config, args.cfg_options)
     key = f'{args.split}_dataloader'
     if cfg.get(key) is None:
         raise SystemExit(f'{args.config} has no {key}')
-    loader_cfg = copy.deepcopy(cfg[key])
-    if args.workers is not None:
-        loader_cfg['num_workers'] = args.workers
-    if loader_cfg.get('num_workers', 0) == 0:
-        loader_cfg['persistent_workers'] = False  # torch refuses it without workers
     register_all_modules()  # default scope 'mmaction_ft' for the dataset and transforms
-    children_before = peak_rss_mib(resource.RUSAGE_CHILDREN)
-
-    loader = Runner.build_dataloader(loader_cfg, seed=cfg.get('randomness', {}).get('seed'))
-    start = time.perf_counter()
-    if args.warmup:
-        draw(loader, args.warmup)
-    warmup_seconds = time.perf_counter() - start
-    timed = draw(loader, args.num_batches)
-    del loader  # shuts the workers down, so RUSAGE_CHILDREN includes them
-    gc.collect()
-
-    num_clips = clips_per_video(loader_cfg['dataset'].get('pipeline', []))
-    rate = timed['videos'] / timed['seconds']
-    main_peak = peak_rss_mib(resource.RUSAGE_SELF)
-    worker_peak = peak_rss_mib(resource.RUSAGE_CHILDREN)
-    workers = loader_cfg.get('num_workers', 0)
-    bound = '' if worker_peak > children_before else '<= '  # hidden behind an earlier child
+    result = measure_pipeline(cfg, args.split, args.workers, args.num_batches, args.warmup)
     print(
-        f'{key} of {args.config}: batch_size {loader_cfg.get("batch_size")}, '
-        f'{workers} workers, {num_clips} clips per video'
+        f'{key} of {args.config}: batch_size {result["batch_size"]}, '
+        f'{result["workers"]} workers, {result["clips_per_video"]} clips per video'
     )
-    print(f'  warm-up     {args.warmup} batches in {warmup_seconds:.2f} s')
+    print(f'  warm-up     {args.warmup} batches in {result["warmup_seconds"]:.2f} s')
     print(
-        f'  timed       {timed["batches"]} batches, {timed["videos"]} videos in '
-        f'{timed["seconds"]:.2f} s: {rate:.1f} videos/s = {rate * num_clips:.1f} clips/s'
+        f'  timed       {result["batches"]} batches, {result["videos"]} videos in '
+        f'{result["seconds"]:.2f} s: {result["videos_per_s"]:.1f} videos/s = '
+        f'{result["clips_per_s"]:.1f} clips/s'
     )
-    if workers:
-        total = main_peak + workers * worker_peak
+    main_peak, worker_peak = result['main_peak_mib'], result['worker_peak_mib']
+    if result['workers']:
+        bound = '<= ' if result['worker_peak_is_bound'] else ''  # hidden behind an earlier child
+        total = main_peak + result['workers'] * worker_peak
         print(
             f'  peak RSS    main {main_peak:.0f} MiB, each worker {bound}{worker_peak:.0f} MiB '
             f'(together at most {total:.0f} MiB; shared pages count in every process)'
         )
     else:
         print(f'  peak RSS    {main_peak:.0f} MiB (data loaded in the main process)')
-    return dict(
-        videos_per_s=rate,
-        clips_per_s=rate * num_clips,
-        main_peak_mib=main_peak,
-        worker_peak_mib=worker_peak if workers else 0.0,
-    )
+    figures = ('videos_per_s', 'clips_per_s', 'main_peak_mib', 'worker_peak_mib')
+    return {name: result[name] for name in figures}
 
 
 if __name__ == '__main__':
