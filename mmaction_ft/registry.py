@@ -7,7 +7,7 @@ depends on which modules the caller happened to import.
 """
 
 import contextlib
-from typing import Iterator
+from typing import Iterator, Optional
 
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -34,13 +34,18 @@ SCOPE = 'mmaction_ft'
 
 
 @contextlib.contextmanager
-def building_scope() -> Iterator[None]:
-    """Build mmaction_ft parts in mmaction_ft's scope unless a project scope is current.
+def building_scope(scope: Optional[str] = None) -> Iterator[None]:
+    """Build in ``scope`` (a config's ``default_scope``) when given; otherwise in mmaction_ft's
+    scope unless a project scope is current.
 
     mmengine builds in the current default scope. Without one, or with mmengine's own (a Runner
     made without ``default_scope`` leaves ``'mmengine'`` current), ``SampleFrames`` would not be
     found; any other scope (``'mmaction_ft'``, a user's project) stays as it is.
     """
+    if scope:
+        with DefaultScope.overwrite_default_scope(scope):
+            yield
+        return
     current = DefaultScope.get_current_instance()
     if current is not None and current.scope_name not in ('mmengine', ''):
         yield

@@ -33,7 +33,6 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.fileio import load
-from mmengine.registry import DefaultScope
 
 from mmaction_ft.evaluation.functional import (
     confusion_matrix,
@@ -115,8 +114,7 @@ def _read_predictions(path: str) -> Tuple[np.ndarray, list, Optional[List[int]]]
 def _build_test_dataset(cfg: Config):
     dataset_cfg = copy.deepcopy(cfg.test_dataloader.dataset)
     # As the runner does: the config's scope, whatever scope an earlier runner left current.
-    scope = cfg.get('default_scope')
-    with DefaultScope.overwrite_default_scope(scope) if scope else building_scope():
+    with building_scope(cfg.get('default_scope')):
         return DATASETS.build(dataset_cfg)
 
 

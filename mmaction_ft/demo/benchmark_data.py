@@ -12,7 +12,7 @@ import numpy as np
 
 from mmaction_ft.datasets.video_io import write_video
 from mmaction_ft.demo.data import render_video
-from mmaction_ft.demo.finetune import PRETRAIN_CONFIG, export_model, prepare_demo_data, train
+from mmaction_ft.demo.finetune import prepare_demo_data, train_source_model
 
 SOURCE_MODEL = 'work_dirs/tsn_r18_demo_pretrain/demo_source_model.pth'  # as run_demo writes it
 FPS = 12  # the demo data's frame rate
@@ -79,7 +79,5 @@ def source_model(path: str = SOURCE_MODEL) -> str:
     """The demo's source model at ``path``, pretrained and exported first when missing."""
     if not osp.isfile(path):
         prepare_demo_data()
-        pre_dir = osp.dirname(path)
-        runner = train(PRETRAIN_CONFIG, pre_dir, seed=0)
-        export_model(osp.join(pre_dir, f'epoch_{runner.max_epochs}.pth'), path)
+        train_source_model(path)
     return path

@@ -93,6 +93,14 @@ def best_checkpoint(runner) -> str:
     return best
 
 
+def train_source_model(path: str) -> str:
+    """Pretrain the demo's source model (8 source motions, seed 0) in ``path``'s folder and
+    export its weights and meta to ``path``; the demo data must exist."""
+    pre_dir = osp.dirname(path)
+    runner = train(PRETRAIN_CONFIG, pre_dir, seed=0)
+    return export_model(osp.join(pre_dir, f'epoch_{runner.max_epochs}.pth'), path)
+
+
 def run_demo(
     work_root: str = 'work_dirs',
     data_root: str = 'data/demo',
@@ -121,9 +129,7 @@ def run_demo(
 
     source_model = osp.join(work_root, 'tsn_r18_demo_pretrain', 'demo_source_model.pth')
     if not from_scratch and not osp.isfile(source_model):
-        pre_dir = osp.join(work_root, 'tsn_r18_demo_pretrain')
-        runner = train(PRETRAIN_CONFIG, pre_dir, seed=0)
-        export_model(osp.join(pre_dir, f'epoch_{runner.max_epochs}.pth'), source_model)
+        train_source_model(source_model)
 
     name = 'tsn_r18_demo_scratch' if from_scratch else 'tsn_r18_demo_finetune'
     work_dir = osp.join(work_root, name + tag)

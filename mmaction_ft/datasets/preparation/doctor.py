@@ -50,7 +50,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple, Union
 
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
 from mmaction_ft.config import load_config
 from mmaction_ft.registry import DATASETS, building_scope
@@ -553,8 +552,7 @@ def dataset_from_config(
     """
     cfg, _ = load_config(config)
     # As the runner does: the config's scope, whatever scope an earlier runner left current.
-    scope = cfg.get('default_scope')
-    with DefaultScope.overwrite_default_scope(scope) if scope else building_scope():
+    with building_scope(cfg.get('default_scope')):
         return _build_dataset(cfg, config, split, num_classes)
 
 
