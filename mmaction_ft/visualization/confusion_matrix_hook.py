@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 
+from mmaction_ft.engine.dataset_labels import class_names
 from mmaction_ft.registry import HOOKS
 
 from .confusion_matrix import plot_confusion_matrix
@@ -70,10 +71,7 @@ class ConfusionMatrixHook(Hook):
         num_classes = scores.shape[1]
         confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
         np.add.at(confusion, (labels, scores.argmax(axis=1)), 1)
-        dataset = getattr(runner.val_dataloader, 'dataset', None)
-        names = list((getattr(dataset, 'metainfo', None) or {}).get('classes') or ())
-        if len(names) != num_classes:
-            names = [f'class {i}' for i in range(num_classes)]
+        names = class_names(getattr(runner.val_dataloader, 'dataset', None), num_classes)
         with tempfile.TemporaryDirectory() as tmp:
             path = plot_confusion_matrix(
                 confusion,
