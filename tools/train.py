@@ -36,7 +36,11 @@ def parse_args() -> argparse.Namespace:
         help='continue a run: from CHECKPOINT, or without a value from the '
         'latest checkpoint in the work dir',
     )
-    parser.add_argument('--amp', action='store_true', help='mixed precision (GPU only)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: float16 on a GPU, bfloat16 on a CPU with AVX-512 BF16 / AMX',
+    )
     parser.add_argument(
         '--no-validate', action='store_true', help='do not validate during training'
     )

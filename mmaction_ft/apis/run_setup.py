@@ -92,7 +92,8 @@ def prepare_train_cfg(
             ``load_from`` when there is none yet), a path from that checkpoint; ``None`` keeps
             the config's ``resume`` / ``load_from``.
         amp: Mixed precision (``AmpOptimWrapper``): float16 with loss scaling on a GPU,
-            bfloat16 autocast on a CPU.
+            bfloat16 autocast on a CPU that computes bfloat16 natively, float32 on other CPUs
+            (the log says which and why).
         no_validate: Drop the validation loop.
         auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
         seed, deterministic: ``cfg.randomness``.
@@ -126,7 +127,7 @@ def prepare_train_cfg(
         cfg.load_from = resume
 
     if amp:
-        # On a CPU, mmaction_ft's AmpOptimWrapper autocasts to bfloat16 (engine/amp_optim_wrapper).
+        # On a CPU our AmpOptimWrapper picks bfloat16 or float32 (engine/amp_optim_wrapper).
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         if torch.cuda.is_available():
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')

@@ -2,11 +2,14 @@
 
 mmengine's ``AmpOptimWrapper`` asserts a GPU, so an MMAction2 config that names it (the Swin
 configs do) cannot train on a CPU. Registered in our scope under the same name, this one is
-mmengine's wrapper wherever an accelerator is present and, on a CPU, autocasts to bfloat16,
-the only type CPU autocast computes in. bfloat16 has float32's exponent range, so no loss
-scaling is needed there (``loss_scale`` is ignored, and said so).
+mmengine's wrapper wherever an accelerator is present. On a CPU it autocasts to bfloat16, the
+only type CPU autocast computes in, where the CPU has bfloat16 instructions (AVX-512 BF16 or
+AMX); elsewhere bfloat16 is emulated and slower than float32, so it trains in float32 unless
+``dtype='bfloat16'`` asks for it. The log says which and why. bfloat16 has float32's exponent
+range, so no loss scaling is needed (``loss_scale`` is ignored, and said so).
 """
 
+from contextlib import contextmanager
 from typing import Optional, Union
 
 import torch
@@ -31,7 +34,8 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
 
     Args:
         loss_scale: GPU loss scaling (``'dynamic'``, a float or a ``GradScaler`` config).
-        dtype: The autocast type; on a CPU only None or bfloat16.
+        dtype: The autocast type; on a CPU only None (bfloat16 where the CPU computes it
+            natively, else float32) or bfloat16 (always).
         use_fsdp: GPU only, as in mmengine.
         **kwargs: ``OptimWrapper`` arguments (``optimizer``, ``accumulative_counts``,
             ``clip_grad``).
@@ -53,20 +57,41 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
                 "only; remove dtype or set dtype='bfloat16'"
             )
         OptimWrapper.__init__(self, **kwargs)
-        self.cast_dtype = torch.bfloat16
         self.loss_scaler = None
         self._scale_update_param = None
-        speed = (
-            ''
-            if has_native_bf16()
-            else ' This CPU has no bfloat16 instructions (AVX-512 BF16 / AMX): expect it to be '
-            'slower than float32 (optim_wrapper.type=OptimWrapper trains in float32).'
-        )
+        native = has_native_bf16()
+        if native or dtype is not None:
+            self.cast_dtype = torch.bfloat16
+            why = (
+                'the CPU computes bfloat16 natively (AVX-512 BF16 / AMX)'
+                if native
+                else "optim_wrapper.dtype='bfloat16' asks for it, although this CPU has no "
+                'bfloat16 instructions (AVX-512 BF16 / AMX): expect it to be slower than float32'
+            )
+            chosen = 'bfloat16 autocast'
+        else:
+            self.cast_dtype = None
+            why = (
+                'this CPU has no bfloat16 instructions (AVX-512 BF16 / AMX), so bfloat16 would '
+                "be emulated and slower; optim_wrapper.dtype='bfloat16' forces it"
+            )
+            chosen = 'float32, no autocast'
         print_log(
-            f'AmpOptimWrapper on a CPU: bfloat16 autocast without loss scaling (loss_scale='
-            f'{loss_scale!r} is for GPUs).{speed}',
+            f'AmpOptimWrapper on a CPU: {chosen}, because {why}. No loss scaling (loss_scale='
+            f'{loss_scale!r} is for GPUs).',
             logger='current',
         )
+
+    @contextmanager
+    def optim_context(self, model):
+        """mmengine's context (autocast to :attr:`cast_dtype`), or the plain wrapper's when a
+        CPU trains in float32 (mmengine's autocast would pick bfloat16 for ``dtype=None``)."""
+        if self.loss_scaler is None and self.cast_dtype is None:
+            with OptimWrapper.optim_context(self, model):
+                yield
+        else:
+            with super().optim_context(model):
+                yield
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
         if self.loss_scaler is None:

@@ -26,6 +26,7 @@ from mmaction_ft.datasets.video_io import (
     BACKENDS,
     DecodeError,
     VideoInfo,
+    import_decord,
     iter_video_frames,
     mp4_declared_size,
     open_video,
@@ -119,12 +120,19 @@ def test_out_of_range_index_names_the_file(clip, backend):
                 reader.read_frames([3, 7, 9])
 
 
+def _decord_pads(path):
+    """Whether the installed decord2 pads the rows of ``path``'s frames (3.4.0 no longer does
+    at the widths that earlier releases padded): raw decord, not our reader."""
+    return import_decord().VideoReader(path)[0].asnumpy().shape[2] != 3
+
+
 def test_decord_row_padding_is_undone_everywhere(narrow_clip, clip):
     path, frames = narrow_clip
     with open_video(path, 'decord') as reader:
-        # Batch decoding is tried first, fails on the padding, then frames come one by one.
+        # Batch decoding is tried first; where decord pads, it fails and frames come one by one.
         np.testing.assert_array_equal(np.stack(reader.read_frames([6, 1, 1])), frames[[6, 1, 1]])
-        assert reader.pads_rows and (reader.width, reader.height) == (32, 24)
+        assert reader.pads_rows == _decord_pads(path)
+        assert (reader.width, reader.height) == (32, 24)
         np.testing.assert_array_equal(np.stack(list(reader.iter_frames())), frames)
         # 'efficient' takes a nearby key frame (here decord seeks to frame 0), unpadded too.
         near = reader.read_frames([3], 'efficient')[0]

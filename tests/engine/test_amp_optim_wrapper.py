@@ -6,6 +6,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from torch import nn
 
+import mmaction_ft.engine.amp_optim_wrapper as amp_module
 from mmaction_ft.engine import AmpOptimWrapper
 from mmaction_ft.registry import OPTIM_WRAPPERS
 
@@ -20,13 +21,51 @@ def _wrapper(**kwargs):
     return model, wrapper
 
 
-def test_mmaction2_amp_config_builds_ours_on_a_cpu():
+@pytest.fixture
+def native_bf16(monkeypatch):
+    """Pretend the CPU computes bfloat16 natively (AVX-512 BF16 / AMX)."""
+    monkeypatch.setattr(amp_module, 'has_native_bf16', lambda: True)
+
+
+@pytest.fixture
+def no_native_bf16(monkeypatch):
+    monkeypatch.setattr(amp_module, 'has_native_bf16', lambda: False)
+
+
+@pytest.fixture
+def logged(monkeypatch):
+    """The messages the wrapper logs."""
+    messages = []
+    monkeypatch.setattr(amp_module, 'print_log', lambda msg, **kwargs: messages.append(msg))
+    return messages
+
+
+def test_mmaction2_amp_config_builds_ours_on_a_cpu(native_bf16):
     model, wrapper = _wrapper(loss_scale='dynamic', clip_grad=dict(max_norm=1.0))
     assert isinstance(wrapper, AmpOptimWrapper)
     assert wrapper.loss_scaler is None and wrapper.cast_dtype == torch.bfloat16
 
 
-def test_trains_in_bfloat16_autocast_and_steps():
+def test_without_native_bf16_it_trains_in_float32_and_says_why(no_native_bf16, logged):
+    model, wrapper = _wrapper(loss_scale='dynamic')
+    assert wrapper.cast_dtype is None
+    with wrapper.optim_context(model):
+        assert model(torch.randn(2, 4)).dtype == torch.float32
+    (said,) = logged
+    assert 'float32, no autocast' in said and 'no bfloat16 instructions' in said
+    assert "optim_wrapper.dtype='bfloat16' forces it" in said
+
+
+def test_asked_for_bfloat16_it_autocasts_even_without_native_support(no_native_bf16, logged):
+    model, wrapper = _wrapper(dtype='bfloat16')
+    assert wrapper.cast_dtype == torch.bfloat16
+    with wrapper.optim_context(model):
+        assert model(torch.randn(2, 4)).dtype == torch.bfloat16
+    (said,) = logged
+    assert 'bfloat16 autocast' in said and 'slower than float32' in said
+
+
+def test_trains_in_bfloat16_autocast_and_steps(native_bf16):
     torch.manual_seed(0)
     model, wrapper = _wrapper()
     before = model.weight.detach().clone()

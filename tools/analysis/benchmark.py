@@ -98,7 +98,8 @@ def run_peer(python: str, args: argparse.Namespace, scope: str = 'mmaction') -> 
         config = os.path.abspath(args.config)
         command = [python, script, config, '--scope', scope, '--what', *args.what]
         command += ['--iters', str(args.iters), '--warmup', str(args.warmup)]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
+        # The config's relative data paths resolve against this working directory on both sides.
+        done = subprocess.run(command, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith('BENCHMARK_JSON ')]
     if done.returncode or not lines:
         raise RuntimeError(

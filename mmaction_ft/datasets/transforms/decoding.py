@@ -9,6 +9,7 @@ import io
 import os.path as osp
 from typing import Any, Dict, List, Sequence
 
+import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -68,6 +69,7 @@ def _frame_inds(results: dict) -> np.ndarray:
 _JPEG_START, _JPEG_END = b'\xff\xd8', b'\xff\xd9'
 _PNG_START, _PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND'
 _END_MARKER_WINDOW = 1024
+_IMREAD_COLOR_RGB = getattr(cv2, 'IMREAD_COLOR_RGB', None)  # OpenCV >= 4.10
 
 
 def decode_frame_bytes(
@@ -104,7 +106,11 @@ def decode_frame_bytes(
             f'frame file {name} is a truncated PNG ({len(content)} bytes, no IEND chunk at its end)'
         )
     try:
-        img = mmcv.imfrombytes(content, flag=flag, channel_order='rgb', backend=backend)
+        if backend == 'cv2' and flag == 'color' and _IMREAD_COLOR_RGB is not None:
+            # libjpeg writes RGB directly: no BGR image and conversion pass (mmcv's way).
+            img = cv2.imdecode(np.frombuffer(content, np.uint8), _IMREAD_COLOR_RGB)
+        else:
+            img = mmcv.imfrombytes(content, flag=flag, channel_order='rgb', backend=backend)
     except Exception as err:
         raise DecodeError(f'cannot decode frame file {name}: {err}') from err
     if img is None:

@@ -12,11 +12,25 @@ from mmengine.model import BaseModel
 from mmaction_ft.registry import MODELS
 from mmaction_ft.structures import ActionDataSample
 
+from .speed import (
+    cpu_views_per_chunk,
+    drop_folded_weights,
+    fold_batch_norms_in_eval,
+    preferred_memory_format,
+)
+
 ModuleOrCfg = Union[Dict, nn.Module]
 Features = Union[torch.Tensor, Tuple['Features', ...]]
 STAGES = ('backbone', 'neck', 'head')
 # How torch words a pooling / interpolation / conv whose input is too small for it.
 _TOO_SMALL = ('Output size is too small', 'should be greater than 0', 'Kernel size can')
+MEMORY_FORMATS = ('auto', 'channels_last', 'contiguous')
+
+
+def _tracing() -> bool:
+    """Whether the forward is being traced or compiled (an export): the automatic CPU chunking
+    would be baked into the graph for the traced input size."""
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
 
 def _build(cfg: Optional[ModuleOrCfg]) -> Optional[nn.Module]:
@@ -51,8 +65,15 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
         neck: Neck config or module, between the backbone and the head.
         train_cfg: Training options (kept for configs; none is used by the base class).
         test_cfg: Test options: ``max_testing_views`` (run the backbone on at most that many
-            views at a time), and the 0.x-style ``average_clips`` which, when given, overrides
+            views at a time; unset, a CPU runs :func:`cpu_views_per_chunk` at a time, a GPU
+            all at once), and the 0.x-style ``average_clips`` which, when given, overrides
             ``cls_head.average_clips``.
+        memory_format: Layout of the backbone's weights and inputs: ``'channels_last'``,
+            ``'contiguous'`` (as MMAction2) or ``'auto'`` (:func:`preferred_memory_format`:
+            channels-last for 2D convnets).
+        fold_bn: Run each conv + BatchNorm pair (mmcv ``ConvModule``) as one conv while the
+            BatchNorm is in eval mode (:func:`fold_batch_norms_in_eval`); False runs them
+            apart, as MMAction2.
         data_preprocessor: Config or module of the data preprocessor; defaults to
             ``ActionDataPreprocessor()`` (no normalisation).
         init_cfg: mmengine initialisation config.
@@ -73,6 +94,8 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
         train_cfg: Optional[Dict] = None,
         test_cfg: Optional[Dict] = None,
         data_preprocessor: Optional[ModuleOrCfg] = None,
+        memory_format: str = 'auto',
+        fold_bn: bool = True,
         init_cfg: Optional[Union[Dict, List[Dict]]] = None,
     ):
         if not hasattr(type(self), 'input_layout'):
@@ -97,6 +120,32 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
                 f'test_cfg.average_clips={self.test_cfg["average_clips"]!r} (0.x style) sets '
                 f'cls_head.average_clips'
             )
+        if memory_format not in MEMORY_FORMATS:
+            raise ValueError(
+                f'model.memory_format must be one of {MEMORY_FORMATS}, got {memory_format!r}'
+            )
+        if memory_format == 'auto':
+            self.memory_format = preferred_memory_format(self.backbone)
+        elif memory_format == 'channels_last':
+            self.memory_format = torch.channels_last
+        else:
+            self.memory_format = torch.contiguous_format
+        if self.memory_format is torch.channels_last:
+            self.backbone.to(memory_format=torch.channels_last)
+        if fold_bn:
+            fold_batch_norms_in_eval(self)
+
+    def init_weights(self) -> None:
+        """mmengine's initialisation in the contiguous layout, then back to
+        :attr:`memory_format`: a random initialiser fills a tensor in memory order, so the same
+        seed gives the same weights as MMAction2 only in its layout."""
+        if self.memory_format is not torch.channels_last:
+            return super().init_weights()
+        self.backbone.to(memory_format=torch.contiguous_format)
+        try:
+            super().init_weights()
+        finally:
+            self.backbone.to(memory_format=torch.channels_last)
 
     def _check_blending_classes(self) -> None:
         """Mixup / cutmix targets must have the head's length: a finetuning config that changes
@@ -157,6 +206,8 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
             )
         head_kwargs = {'num_segs': inputs.shape[1]}
         inputs = inputs.reshape((-1,) + inputs.shape[2:])  # [N * num_views, C, (T,) H, W]
+        if self.memory_format is torch.channels_last and inputs.ndim == 4:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         try:
             x = self._backbone_views(inputs, test_mode)  # [N * num_views, C', (T',) H', W']
         except RuntimeError as error:
@@ -187,23 +238,47 @@ class BaseRecognizer(BaseModel, metaclass=ABCMeta):
     ) -> Union[torch.Tensor, Tuple[torch.Tensor, ...]]:
         """The backbone on ``[N * num_views, ...]``, at most ``test_cfg.max_testing_views``
         views at a time when testing (the features are concatenated back, tuples of pathway
-        features element by element, so the head sees the same batch either way)."""
+        features element by element, so the head sees the same batch either way). Without
+        that key a CPU test runs :func:`cpu_views_per_chunk` views at a time."""
         max_views = self.test_cfg.get('max_testing_views') if test_mode else None
-        if not max_views:
-            return self.backbone(inputs)
-        if not isinstance(max_views, int) or isinstance(max_views, bool) or max_views <= 0:
+        if max_views is not None and (
+            not isinstance(max_views, int) or isinstance(max_views, bool) or max_views <= 0
+        ):
             raise ValueError(
                 f'test_cfg.max_testing_views must be a positive int, got {max_views!r}'
             )
         num_segments = getattr(self.backbone, 'num_segments', None)
-        if isinstance(num_segments, int) and max_views % num_segments:
+        if not isinstance(num_segments, int):
+            num_segments = 1
+        if max_views is not None and max_views % num_segments:
             # A temporal-shift backbone mixes each group of num_segments frames: a chunk
             # must not cut a clip.
             raise ValueError(
                 f'test_cfg.max_testing_views={max_views} must be a multiple of '
                 f'backbone.num_segments={num_segments}'
             )
+        if max_views is None and test_mode and inputs.device.type == 'cpu' and not _tracing():
+            max_views = cpu_views_per_chunk(inputs.shape[1:], num_segments)
+        if not max_views or max_views >= len(inputs):
+            return self.backbone(inputs)
         return _cat_features([self.backbone(chunk) for chunk in inputs.split(max_views)])
+
+    def train(self, mode: bool = True) -> 'BaseRecognizer':
+        """``nn.Module.train``; entering training also drops the folded eval weights."""
+        if mode:
+            drop_folded_weights(self)
+        return super().train(mode)
+
+    def val_step(self, data: Union[tuple, dict, list]) -> List[ActionDataSample]:
+        """mmengine's ``val_step`` under ``torch.inference_mode`` (no autograd bookkeeping at
+        all; the validation loop's ``no_grad`` still records versions and views)."""
+        with torch.inference_mode():
+            return super().val_step(data)
+
+    def test_step(self, data: Union[tuple, dict, list]) -> List[ActionDataSample]:
+        """mmengine's ``test_step`` under ``torch.inference_mode``, as :meth:`val_step`."""
+        with torch.inference_mode():
+            return super().test_step(data)
 
     def forward(
         self,
