@@ -121,8 +121,9 @@ def test_out_of_range_index_names_the_file(clip, backend):
 
 
 def _decord_pads(path):
-    """Whether the installed decord2 pads the rows of ``path``'s frames (3.4.0 no longer does
-    at the widths that earlier releases padded): raw decord, not our reader."""
+    """Whether the installed decord2 pads the rows of ``path``'s frames, asked of raw decord, not
+    our reader: decord2 3.4.0 padded 32-pixel-wide frames on earlier machines of this kind, not
+    on the AVX2 AMD EPYC of 2026-12-07."""
     return import_decord().VideoReader(path)[0].asnumpy().shape[2] != 3
 
 

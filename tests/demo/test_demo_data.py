@@ -241,7 +241,7 @@ def test_mp4_matches_rawframes(source_dir):
 
 def test_decord_warning(tmp_path):
     """The warning comes exactly when the installed decord2 pads the rows of 32-pixel-wide
-    frames (releases before 3.4.0 did)."""
+    frames on this machine (see tests/datasets/test_video_io.py::_decord_pads)."""
     decord = import_decord()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
