@@ -36,9 +36,10 @@ def _folded_conv_forward(bn: nn.Module, conv: nn.Module, x: torch.Tensor) -> tor
     every call, differentiably (mmcv's ``efficient_conv_bn_eval_forward``). Without gradients the
     folded weight is kept on ``conv`` until one of the six tensors it comes from changes (an
     optimizer step, a loaded checkpoint, a move to another device), so evaluation folds once."""
-    if torch.is_grad_enabled():
-        return efficient_conv_bn_eval_forward(bn, conv, x)
     sources = (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
+    if torch.is_grad_enabled() or any(t is not None and t.is_inference() for t in sources):
+        # Inference tensors (weights made under inference_mode) have no version to key on.
+        return efficient_conv_bn_eval_forward(bn, conv, x)
     key = tuple((t.data_ptr(), t._version) if t is not None else None for t in sources)
     cached = conv.__dict__.get('_folded')
     if cached is None or cached[0] != key:

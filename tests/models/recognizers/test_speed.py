@@ -236,3 +236,11 @@ def test_folded_weights_are_kept_until_a_source_tensor_changes():
     assert torch.allclose(plain.test_step(copy.deepcopy(batch))[0].pred_score, changed, atol=1e-5)
     model.train()
     assert '_folded' not in conv.__dict__  # training drops them
+
+
+def test_weights_made_in_inference_mode_are_folded_without_caching():
+    with torch.inference_mode():
+        model = _build(TSN_R18).eval()  # every weight is an inference tensor
+        scores = model.test_step(_batch((3, 3, 32, 32)))[0].pred_score
+    assert scores.shape == (5,) and torch.isfinite(scores).all()
+    assert '_folded' not in model.backbone.conv1.conv.__dict__
