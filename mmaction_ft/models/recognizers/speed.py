@@ -2,12 +2,11 @@
 BatchNorms folded into their convs in eval mode, and how many test views a CPU runs at once.
 Each is exact up to float rounding."""
 
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
-from mmcv.cnn.bricks.conv_module import efficient_conv_bn_eval_forward
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
@@ -28,30 +27,36 @@ def preferred_memory_format(backbone: nn.Module) -> torch.memory_format:
     return torch.channels_last if convs_2d > 1 else torch.contiguous_format
 
 
+def _folded_weight_and_bias(bn: nn.Module, conv: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The weight and bias of the one conv that computes ``bn(conv(x))`` for ``bn`` in eval mode
+    (differentiable in every tensor it comes from)."""
+    scale = torch.rsqrt(bn.running_var + bn.eps)
+    if bn.weight is not None:
+        scale = scale * bn.weight
+    bias = -bn.running_mean if conv.bias is None else conv.bias - bn.running_mean
+    bias = bias * scale
+    if bn.bias is not None:
+        bias = bias + bn.bias
+    weight = conv.weight * scale.reshape([-1] + [1] * (conv.weight.ndim - 1))
+    return weight, bias
+
+
 def _folded_conv_forward(bn: nn.Module, conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """``bn(conv(x))`` as one conv, for a BatchNorm in eval mode (called by mmcv's
     ``ConvModule`` in place of ``conv`` and ``bn``).
 
     Where gradients flow (frozen ``norm_eval`` BatchNorms in training) the weight is folded on
-    every call, differentiably (mmcv's ``efficient_conv_bn_eval_forward``). Without gradients the
-    folded weight is kept on ``conv`` until one of the six tensors it comes from changes (an
-    optimizer step, a loaded checkpoint, a move to another device), so evaluation folds once."""
+    every call, differentiably. Without gradients the folded weight is kept on ``conv`` until
+    one of the six tensors it comes from changes (an optimizer step, a loaded checkpoint, a
+    move to another device), so evaluation folds once."""
     sources = (conv.weight, conv.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
     if torch.is_grad_enabled() or any(t is not None and t.is_inference() for t in sources):
         # Inference tensors (weights made under inference_mode) have no version to key on.
-        return efficient_conv_bn_eval_forward(bn, conv, x)
+        return conv._conv_forward(x, *_folded_weight_and_bias(bn, conv))
     key = tuple((t.data_ptr(), t._version) if t is not None else None for t in sources)
     cached = conv.__dict__.get('_folded')
     if cached is None or cached[0] != key:
-        scale = torch.rsqrt(bn.running_var + bn.eps)
-        if bn.weight is not None:
-            scale = scale * bn.weight
-        bias = -bn.running_mean if conv.bias is None else conv.bias - bn.running_mean
-        bias = bias * scale
-        if bn.bias is not None:
-            bias = bias + bn.bias
-        weight = conv.weight * scale.reshape([-1] + [1] * (conv.weight.ndim - 1))
-        cached = conv.__dict__['_folded'] = (key, weight, bias)
+        cached = conv.__dict__['_folded'] = (key, *_folded_weight_and_bias(bn, conv))
     return conv._conv_forward(x, cached[1], cached[2])
 
 
