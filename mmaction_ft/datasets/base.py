@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from mmaction_ft.registry import TRANSFORMS
 
 from .annotation import AnnotationError, LineFormatError, load_class_names, read_lines
+from .transforms.fusion import fuse_pipeline
 
 Label = Union[int, List[int]]
 
@@ -73,6 +74,10 @@ class BaseActionDataset(BaseDataset):
         on_bad_sample: ``'error'`` (raise) or ``'skip'`` (log, count, load another sample).
         max_skips: With ``'skip'``, the most distinct bad samples tolerated before raising.
         lazy_init: Defer reading the annotation file until the first access.
+        fuse_augmentation: Run each training run of resizes, random crop and flip as one warp
+            per frame (:mod:`~mmaction_ft.datasets.transforms.fusion`): the same random draws
+            and keys, pixels within about a grey level, a faster pipeline. ``False`` gives
+            MMAction2's pixels exactly. Evaluation pipelines are never changed.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``data_root``, ``metainfo``,
             ``indices``, ``serialize_data``, ``filter_cfg``, ``max_refetch``).
     """
@@ -96,6 +101,7 @@ class BaseActionDataset(BaseDataset):
         on_bad_sample: str = 'error',
         max_skips: int = 100,
         lazy_init: bool = False,
+        fuse_augmentation: bool = True,
         **kwargs: Any,
     ) -> None:
         if modality not in self.MODALITIES:
@@ -138,6 +144,8 @@ class BaseActionDataset(BaseDataset):
         # Built here with mmaction_ft's registry (which builds in its own scope unless a project
         # scope is current), so a dataset made in plain Python finds its transforms.
         pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        if fuse_augmentation:
+            pipeline = fuse_pipeline(pipeline)
         super().__init__(
             ann_file=ann_file,
             metainfo=metainfo or None,

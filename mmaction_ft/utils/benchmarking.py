@@ -16,6 +16,7 @@ import copy
 import gc
 import importlib
 import json
+import math
 import os
 import resource
 import statistics
@@ -117,10 +118,26 @@ def _build_loader(cfg, loader_cfg: Dict[str, Any]):
     return Runner.build_dataloader(loader_cfg, seed=cfg.get('randomness', {}).get('seed'))
 
 
+def _one_epoch_loader(cfg, loader_cfg: Dict[str, Any], num_batches: int):
+    """The loader of ``loader_cfg``, its dataset repeated (mmengine's ``RepeatDataset``) when
+    one epoch holds fewer than ``num_batches`` batches: a benchmark list of a few dozen videos
+    would otherwise measure the refill of the workers' queues at every epoch boundary."""
+    loader = _build_loader(cfg, loader_cfg)
+    per_epoch = len(loader)
+    if per_epoch >= num_batches:
+        return loader
+    del loader
+    repeated = copy.deepcopy(loader_cfg)
+    times = math.ceil(num_batches / max(per_epoch, 1))
+    repeated['dataset'] = dict(type='RepeatDataset', times=times, dataset=loader_cfg['dataset'])
+    return _build_loader(cfg, repeated)
+
+
 def measure_pipeline(
     cfg, split: str = 'train', workers: Optional[int] = None, num_batches: int = 20, warmup: int = 2
 ) -> Dict[str, Any]:
-    """Draw ``num_batches`` batches of ``<split>_dataloader`` after ``warmup`` untimed ones.
+    """Draw ``num_batches`` batches of ``<split>_dataloader`` after ``warmup`` untimed ones,
+    all from one epoch (the steady state of the workers; see :func:`_one_epoch_loader`).
 
     Worker peak memory is ``getrusage``'s largest finished child: the workers are shut down
     before it is read. A child that finished earlier (importing torch runs one) hides a smaller
@@ -129,7 +146,7 @@ def measure_pipeline(
     loader_cfg = loader_config(cfg, split, workers)
     children_before = peak_rss_mib(resource.RUSAGE_CHILDREN)
     reset_peak_rss()
-    loader = _build_loader(cfg, loader_cfg)
+    loader = _one_epoch_loader(cfg, loader_cfg, warmup + num_batches)
     start = time.perf_counter()
     if warmup:
         draw(loader, warmup)

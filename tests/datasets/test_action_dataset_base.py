@@ -162,3 +162,37 @@ def test_pipeline_builds_after_a_runner_left_mmengines_scope_current(tmp_path):
         'RawFrameDecode',
     ]
     assert DefaultScope.get_current_instance().scope_name == 'mmengine'  # left as it was
+
+
+# ------------------------------------------------------------------ fused augmentation
+TSN_TRAIN = [
+    dict(type='SampleFrames', clip_len=1, num_clips=3),
+    dict(type='RawFrameDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='MultiScaleCrop', input_size=224, scales=(1, 0.875, 0.75, 0.66)),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs'),
+]
+
+
+def test_training_augmentation_is_fused_unless_the_dataset_says_not_to(tmp_path):
+    ann = write(tmp_path, 'list.txt', 'v 3 1\n')
+    fused = RawframeDataset(ann, TSN_TRAIN, data_prefix=str(tmp_path))
+    names = [type(t).__name__ for t in fused.pipeline.transforms]
+    assert names == [
+        'SampleFrames',
+        'RawFrameDecode',
+        'FusedGeometry',
+        'FormatShape',
+        'PackActionInputs',
+    ]
+    assert [type(t).__name__ for t in fused.pipeline.transforms[2].transforms] == [
+        'Resize',
+        'MultiScaleCrop',
+        'Resize',
+        'Flip',
+    ]
+    exact = RawframeDataset(ann, TSN_TRAIN, data_prefix=str(tmp_path), fuse_augmentation=False)
+    assert [type(t).__name__ for t in exact.pipeline.transforms] == [t['type'] for t in TSN_TRAIN]

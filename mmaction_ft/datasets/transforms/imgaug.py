@@ -41,10 +41,13 @@ from typing import Any, Callable, Dict, List, Sequence, Union
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms.v2 import functional as F
 
 from mmaction_ft.registry import TRANSFORMS
+from mmaction_ft.utils.lazy_import import LazyModule
+
+# Imported on first use (importing torchvision costs seconds per process).
+F = LazyModule('torchvision.transforms.v2.functional')
+TV_TRANSFORMS = LazyModule('torchvision.transforms')
 
 Op = Callable[[torch.Tensor], torch.Tensor]  # [T, C, H, W] uint8 -> same
 
@@ -97,7 +100,7 @@ def _draw(value: Any, name: str) -> float:
 def _affine(video: torch.Tensor, **kwargs) -> torch.Tensor:
     args = dict(angle=0.0, translate=[0.0, 0.0], scale=1.0, shear=[0.0, 0.0])
     args.update(kwargs)
-    return F.affine(video, **args, interpolation=InterpolationMode.BILINEAR, fill=0)
+    return F.affine(video, **args, interpolation=TV_TRANSFORMS.InterpolationMode.BILINEAR, fill=0)
 
 
 def _cutout(video: torch.Tensor, nb_iterations: Any, size: Any, cval: Any) -> torch.Tensor:

@@ -26,13 +26,20 @@ import math
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import torch
-import torchvision.transforms.functional as F1
-from torchvision.transforms import InterpolationMode
-from torchvision.transforms.v2 import functional as F2
+
+from mmaction_ft.utils.lazy_import import LazyModule
+
+# Imported on first use (importing torchvision costs seconds per process).
+F1 = LazyModule('torchvision.transforms.functional')
+F2 = LazyModule('torchvision.transforms.v2.functional')
+TV_TRANSFORMS = LazyModule('torchvision.transforms')
 
 MAX_LEVEL = 10  # pytorchvideo's _AUGMENTATION_MAX_LEVEL
 DEFAULT_FILL = (0.5, 0.5, 0.5)  # pytorchvideo's default; on uint8 clips it rounds to black
-_BILINEAR = InterpolationMode.BILINEAR
+
+
+def _bilinear():
+    return TV_TRANSFORMS.InterpolationMode.BILINEAR
 
 
 def _rand() -> float:
@@ -50,7 +57,7 @@ def _affine(video: torch.Tensor, fill, translate=(0.0, 0.0), shear=(0.0, 0.0)) -
         translate=list(translate),
         scale=1.0,
         shear=list(shear),
-        interpolation=_BILINEAR,
+        interpolation=_bilinear(),
         fill=list(fill),
         center=[0, 0],
     )
@@ -74,7 +81,7 @@ def _translate_y(video, factor, fill):
 
 
 def _rotate(video, angle, fill):
-    return F1.rotate(video, angle, interpolation=_BILINEAR, fill=list(fill))
+    return F1.rotate(video, angle, interpolation=_bilinear(), fill=list(fill))
 
 
 def _posterize(video, bits, fill):
