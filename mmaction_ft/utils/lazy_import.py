@@ -8,7 +8,7 @@ from typing import Any, Optional
 class LazyModule:
     """Stands for the module ``name`` and imports it when one of its attributes is first read.
 
-    Importing torchvision takes about 3 s (it loads ``torch._dynamo``), in every
+    Importing torchvision takes seconds (it loads ``torch._dynamo``), in every
     ``tools/train.py`` or ``tools/test.py`` process, while only the imgaug and RandAugment
     transforms use it; with this, a run whose pipeline does not use them never imports it.
 
