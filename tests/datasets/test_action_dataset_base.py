@@ -2,9 +2,11 @@
 
 import sys
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import DefaultScope
 
@@ -165,21 +167,16 @@ def test_pipeline_builds_after_a_runner_left_mmengines_scope_current(tmp_path):
 
 
 # ------------------------------------------------------------------ fused augmentation
-TSN_TRAIN = [
-    dict(type='SampleFrames', clip_len=1, num_clips=3),
-    dict(type='RawFrameDecode'),
-    dict(type='Resize', scale=(-1, 256)),
-    dict(type='MultiScaleCrop', input_size=224, scales=(1, 0.875, 0.75, 0.66)),
-    dict(type='Resize', scale=(224, 224), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs'),
-]
+# The canonical TSN pipelines, as the UCF101 recipes ship them.
+TSN_BASE = Config.fromfile(
+    str(Path(__file__).resolve().parents[2] / 'configs/_base_/datasets/ucf101_rawframes_tsn.py')
+)
 
 
 def test_training_augmentation_is_fused_unless_the_dataset_says_not_to(tmp_path):
     ann = write(tmp_path, 'list.txt', 'v 3 1\n')
-    fused = RawframeDataset(ann, TSN_TRAIN, data_prefix=str(tmp_path))
+    train = TSN_BASE.train_pipeline
+    fused = RawframeDataset(ann, train, data_prefix=str(tmp_path))
     names = [type(t).__name__ for t in fused.pipeline.transforms]
     assert names == [
         'SampleFrames',
@@ -194,5 +191,11 @@ def test_training_augmentation_is_fused_unless_the_dataset_says_not_to(tmp_path)
         'Resize',
         'Flip',
     ]
-    exact = RawframeDataset(ann, TSN_TRAIN, data_prefix=str(tmp_path), fuse_augmentation=False)
-    assert [type(t).__name__ for t in exact.pipeline.transforms] == [t['type'] for t in TSN_TRAIN]
+    exact = RawframeDataset(ann, train, data_prefix=str(tmp_path), fuse_augmentation=False)
+    assert [type(t).__name__ for t in exact.pipeline.transforms] == [t['type'] for t in train]
+    # Evaluation pipelines have no random crop: built as written, MMAction2's pixels exactly.
+    for pipeline in (TSN_BASE.val_pipeline, TSN_BASE.test_pipeline):
+        built = RawframeDataset(ann, pipeline, data_prefix=str(tmp_path), test_mode=True)
+        assert [type(t).__name__ for t in built.pipeline.transforms] == [
+            t['type'] for t in pipeline
+        ]

@@ -2,6 +2,7 @@
 BatchNorms folded into their convs in eval mode, and how many test views a CPU runs at once.
 Each is exact up to float rounding."""
 
+import math
 from typing import Sequence, Tuple
 
 import torch
@@ -102,8 +103,6 @@ def cpu_views_per_chunk(view_shape: Sequence[int], num_segments: int = 1) -> int
         view_shape: ``[C, H, W]`` or ``[C, T, H, W]`` of one view.
         num_segments: Frames the backbone mixes (TSM); 1 for the others.
     """
-    pixels = 1
-    for size in view_shape[1:]:
-        pixels *= int(size)
+    pixels = math.prod(int(size) for size in view_shape[1:])  # (T x) H x W
     views = max(1, CPU_PIXELS_PER_CHUNK // max(pixels, 1))
     return -(-views // num_segments) * num_segments
