@@ -34,6 +34,14 @@ def test_replay_sampler_runs_over_epochs_with_a_short_last_batch():
     assert indices[10:] != indices[:8]  # epoch 1 is shuffled again (set_epoch)
 
 
+def test_memory_is_sampled_before_the_checkpoint_is_saved():
+    from mmengine.hooks import CheckpointHook
+    from mmengine.runner import get_priority
+
+    tool = _load_tool()
+    assert get_priority(tool.SoakMonitorHook.priority) < get_priority(CheckpointHook.priority)
+
+
 def test_growth_is_measured_from_the_end_of_the_warmup():
     tool = _load_tool()
     rows = [
