@@ -22,6 +22,11 @@ Backend quirks, each handled here and nowhere else:
   decord reader looks at one frame; if its rows are padded it decodes that video one frame at
   a time from then on and cuts the padding off (:func:`unpad_rows`). decord then gives the
   same frames as PyAV at every width, only slower (:attr:`DecordReader.pads_rows` tells).
+- Not worked around (decord does not tell the codec): decord's accurate reads equal a
+  sequential decode for H.264 (B-frames and open GOPs included) and MPEG-4 Part 2, not for
+  HEVC, where some frames after a seek differ (in ``get_batch`` and ``reader[i]`` alike) and
+  decoding after a seek sometimes fails; PyAV's reads are exact there. Use ``PyAVInit`` /
+  ``PyAVDecode`` for HEVC videos.
 - decord's import would preload the pip CUDA libraries (:func:`import_decord` hides them).
 - A file cut short (an interrupted download or copy) whose index sits at the front, such as an
   MP4 written with ``faststart``: its header still promises every frame, but the last ones are
