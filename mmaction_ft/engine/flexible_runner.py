@@ -17,16 +17,18 @@ What changes against mmengine's ``FlexibleRunner``:
   with the same weights-only allow-list as every other load here, so it works on torch >= 2.6.
 """
 
-from typing import Any, Callable, Union
+from typing import Any, Callable, Optional, Union
 
 import torch
 from mmengine.runner import FlexibleRunner
 from torch import nn
+from torch.utils.data import DataLoader
 
 from mmaction_ft.registry import RUNNERS
 
 from .checkpoint import _trusted_globals
 from .checkpoint_loading import ActionCheckpointLoading, check_load_cfg
+from .runner import with_default_collate
 
 
 @RUNNERS.register_module()
@@ -36,6 +38,15 @@ class ActionFlexibleRunner(ActionCheckpointLoading, FlexibleRunner):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         check_load_cfg(self.cfg.get('load_cfg'))  # a typo fails now, not after training
+
+    @staticmethod
+    def build_dataloader(
+        dataloader: Any, seed: Optional[int] = None, diff_rank_seed: bool = False
+    ) -> DataLoader:
+        """mmengine's, with ``action_collate`` where the config names no ``collate_fn``."""
+        return FlexibleRunner.build_dataloader(
+            with_default_collate(dataloader), seed, diff_rank_seed
+        )
 
     def train(self) -> nn.Module:
         """Load ``load_from`` into the built, initialised model, then let the strategy wrap it

@@ -48,8 +48,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.utils.dl_utils import collect_env
 from torch import nn
+from torch.utils.data import DataLoader
 
-from mmaction_ft.registry import RUNNERS
+from mmaction_ft.registry import FUNCTIONS, RUNNERS
 
 from .checkpoint import config_keys_of_sources
 from .checkpoint_files import find_resumable_checkpoint, written_atomically
@@ -101,6 +102,16 @@ def _weight_source_keys(model: nn.Module) -> Dict[str, str]:
                 index = f'.{i}' if isinstance(init_cfg, list) else ''
                 keys.setdefault(entry['checkpoint'], f'{prefix}.init_cfg{index}.checkpoint')
     return keys
+
+
+def with_default_collate(dataloader: Any) -> Any:
+    """``dataloader`` (a config dict) with ``collate_fn=dict(type='action_collate')`` when it
+    names none (:mod:`mmaction_ft.datasets.collate`: one stacked inputs tensor per batch);
+    anything else unchanged."""
+    if isinstance(dataloader, dict) and dataloader.get('collate_fn') is None:
+        FUNCTIONS.import_from_location()  # registers action_collate where mmengine looks
+        return {**dataloader, 'collate_fn': dict(type='action_collate')}
+    return dataloader
 
 
 @RUNNERS.register_module()
@@ -172,6 +183,14 @@ class ActionRunner(ActionCheckpointLoading, Runner):
     def finetune_cfg(self) -> Optional[dict]:
         """The config's ``finetune`` with its defaults (validated), None when unset."""
         return check_finetune_cfg(self.cfg.get('finetune'))
+
+    @staticmethod
+    def build_dataloader(
+        dataloader: Any, seed: Optional[int] = None, diff_rank_seed: bool = False
+    ) -> DataLoader:
+        """mmengine's, with ``action_collate`` where the config names no ``collate_fn``
+        (:mod:`~mmaction_ft.datasets.collate`)."""
+        return Runner.build_dataloader(with_default_collate(dataloader), seed, diff_rank_seed)
 
     def build_model(self, model: Any) -> nn.Module:
         """mmengine's, then ``finetune.preset`` freezes its parts (before a DDP wrapper records

@@ -113,9 +113,19 @@ def loader_config(cfg, split: str, workers: Optional[int] = None) -> Dict[str, A
 
 
 def _build_loader(cfg, loader_cfg: Dict[str, Any]):
+    """The loader as the framework's runner builds it: mmaction_ft's ``ActionRunner`` (it gives
+    a config without ``collate_fn`` its ``action_collate``), or mmengine's ``Runner`` for
+    MMAction2 (this code in the peer's interpreter)."""
+    from mmengine.registry import DefaultScope
     from mmengine.runner import Runner
 
-    return Runner.build_dataloader(loader_cfg, seed=cfg.get('randomness', {}).get('seed'))
+    runner_cls = Runner
+    scope = DefaultScope.get_current_instance()
+    if scope is not None and scope.scope_name == 'mmaction_ft':
+        from mmaction_ft.registry import RUNNERS
+
+        runner_cls = RUNNERS.get('ActionRunner')  # a registry lookup: utils sit below engine
+    return runner_cls.build_dataloader(loader_cfg, seed=cfg.get('randomness', {}).get('seed'))
 
 
 def _one_epoch_loader(cfg, loader_cfg: Dict[str, Any], num_batches: int):
@@ -249,10 +259,22 @@ def measure_test(cfg, iters: int, warmup: int) -> Dict[str, Any]:
     )
 
 
+def runner_process_settings(cfg) -> None:
+    """Set what mmengine's ``Runner.setup_env`` sets before it builds anything, from the
+    config's ``env_cfg.mp_cfg``: OpenCV's thread count (0 in the runtime configs of both
+    frameworks: each dataloader worker, and the main process with 0 workers, resizes on one
+    thread) and the start method of worker processes."""
+    from mmengine.utils.dl_utils import set_multi_processing
+
+    set_multi_processing(**cfg.get('env_cfg', {}).get('mp_cfg', {}), distributed=False)
+
+
 def measure(
     cfg, sections: Sequence[str], iters: int, warmup: int, workers: Sequence[int] = (0, 2)
 ) -> Dict[str, Any]:
-    """Run the named sections (``train``, ``test``, ``pipeline``) under the current scope."""
+    """Run the named sections (``train``, ``test``, ``pipeline``) under the current scope, in
+    the process settings a runner makes first (:func:`runner_process_settings`)."""
+    runner_process_settings(cfg)
     results: Dict[str, Any] = {}
     if 'train' in sections:
         results['train'] = measure_train(cfg, iters, warmup)

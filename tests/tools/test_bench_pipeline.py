@@ -2,10 +2,12 @@ import importlib.util
 import subprocess
 import sys
 
+import cv2
 import pytest
 from conftest import REPO
+from mmengine.config import Config
 
-from mmaction_ft.utils.benchmarking import clips_per_video, draw
+from mmaction_ft.utils.benchmarking import clips_per_video, draw, runner_process_settings
 
 SCRIPT = REPO / 'tools' / 'analysis' / 'bench_pipeline.py'
 
@@ -27,6 +29,18 @@ def test_draw_counts_videos_across_epochs():
     loader = [{'inputs': [0, 1, 2]}, {'inputs': [3, 4]}]  # 2 batches per epoch
     counts = draw(loader, num_batches=3)  # runs into a second epoch
     assert (counts['batches'], counts['videos']) == (3, 3 + 2 + 3)
+
+
+def test_opencv_threads_are_set_as_the_runner_sets_them():
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(2)
+        runner_process_settings(Config(dict(env_cfg=dict(mp_cfg=dict(opencv_num_threads=0)))))
+        assert cv2.getNumThreads() == 1  # 0: OpenCV runs on the calling thread
+        runner_process_settings(Config(dict(env_cfg=dict(mp_cfg=dict(opencv_num_threads=2)))))
+        assert cv2.getNumThreads() == 2
+    finally:
+        cv2.setNumThreads(before)
 
 
 def test_bench_on_tiny_demo(tiny_demo, capsys):

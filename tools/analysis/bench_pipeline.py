@@ -23,7 +23,7 @@ from mmengine.config import DictAction
 
 from mmaction_ft.config import load_config
 from mmaction_ft.utils import register_all_modules
-from mmaction_ft.utils.benchmarking import measure_pipeline
+from mmaction_ft.utils.benchmarking import measure_pipeline, runner_process_settings
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -53,6 +53,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     if cfg.get(key) is None:
         raise SystemExit(f'{args.config} has no {key}')
     register_all_modules()  # default scope 'mmaction_ft' for the dataset and transforms
+    runner_process_settings(cfg)  # OpenCV threads as in training
     result = measure_pipeline(cfg, args.split, args.workers, args.num_batches, args.warmup)
     print(
         f'{key} of {args.config}: batch_size {result["batch_size"]}, '
