@@ -69,6 +69,8 @@ train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
 val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
     dataset=dict(ann_file={data['val_list_videos']!r}, data_prefix=prefix, label_map=label_map))
 train_cfg = dict(max_epochs=2, val_interval=1)
+# One ResNet stage: the RNG streams under test do not depend on the depth, the run time does.
+model = dict(backbone=dict(num_stages=1, out_indices=(0,)), cls_head=dict(in_channels=64))
 # A checkpoint every 3 iterations: iter_3.pth is 3 batches into epoch 1 (of 4 batches),
 # iter_6.pth 2 batches into epoch 2, after a validation; save_best re-saves iter_4.pth after
 # the first validation (an epoch boundary, written during validation).

@@ -14,6 +14,7 @@ def test_console_shows_the_run_and_the_log_file_keeps_the_environment(tiny_demo,
         '--cfg-options',
         'train_cfg.max_epochs=1',
         cwd=tmp_path,
+        fresh=True,  # what a new user sees, from the interpreter's start
     )
     console = result.stdout + result.stderr
     assert result.returncode == 0, console[-4000:]

@@ -1,8 +1,9 @@
 """First contact (issue 14): each common config mistake ends ``tools/train.py`` before anything is
 built, with the fix in the last lines of stderr and exit status 2.
 
-The issue's two cases run as a user runs them (a fresh interpreter); the others run the same
-script in this process, since each interpreter start costs seconds.
+The issue's two cases run as a user runs them, in a process of their own (the first in a fresh
+interpreter, the second forked from the tests' tool server: see ``conftest.run_tool``); the others
+run the same script in this process, since each interpreter start costs seconds.
 """
 
 import runpy
@@ -48,11 +49,12 @@ def run_in_process(monkeypatch, capfd, *argv: str, tool=TRAIN):
         ('model.backbone.type=ResNett', "(did you mean 'ResNet'"),
     ],
 )
-def test_issue_cases_through_a_fresh_interpreter(config, tmp_path, option, fix):
+def test_issue_cases_in_a_process_of_their_own(config, tmp_path, option, fix):
     work_dir = tmp_path / 'work'
     result = run_tool(
-        str(TRAIN), str(config), '--work-dir', str(work_dir), '--cfg-options', option, cwd=REPO
-    )
+        str(TRAIN), str(config), '--work-dir', str(work_dir), '--cfg-options', option, cwd=REPO,
+        fresh='SDG' in option,
+    )  # fmt: skip
     assert result.returncode == 2, result.stderr[-3000:]
     assert fix in tail(result.stderr)
     assert tail(result.stderr).startswith('error: --cfg-options: ')

@@ -34,6 +34,18 @@ def _predict(*args: str, cwd=REPO):
     return run_tool('tools/predict.py', *args, cwd=cwd)
 
 
+@pytest.fixture(scope='module')
+def listed(best, tiny_demo, tmp_path_factory):
+    """Predictions for the val list (all 8 classes' scores per video), from the checkpoint."""
+    out = tmp_path_factory.mktemp('predict_list') / 'preds.json'
+    result = _predict(
+        tiny_demo['val_list_videos'], '--data-prefix', tiny_demo['videos_prefix'],
+        '--checkpoint', str(best), '--topk', '8', '--out', str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
 def test_checkpoint_carries_class_names_and_config(best, tiny_demo):
     meta = torch.load(best, map_location='cpu', weights_only=False)['meta']
     assert list(meta['dataset_meta']['classes']) == tiny_demo['classes']
@@ -43,7 +55,10 @@ def test_checkpoint_carries_class_names_and_config(best, tiny_demo):
 def test_one_video_prints_its_class_name_without_config(best, tiny_demo, tmp_path):
     video = _val_videos(tiny_demo)[0]
     out = tmp_path / 'one.json'
-    result = _predict(video, '--checkpoint', str(best), '--topk', '3', '--out', str(out))
+    result = run_tool(
+        'tools/predict.py', video, '--checkpoint', str(best), '--topk', '3', '--out', str(out),
+        cwd=REPO, fresh=True,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     row = json.loads(out.read_text())[0]
     top_name = row['topk'][0][0]
@@ -51,20 +66,14 @@ def test_one_video_prints_its_class_name_without_config(best, tiny_demo, tmp_pat
     assert top_name in result.stdout.split('top classes', 1)[1]
 
 
-def test_list_predictions_equal_test_tool(best, tiny_demo, tmp_path):
+def test_list_predictions_equal_test_tool(best, listed, tiny_demo, tmp_path):
     dump = tmp_path / 'test_preds.pkl'
     tested = run_tool(
         'tools/test.py', str(tiny_demo['config']), str(best), '--work-dir', str(tmp_path / 't'),
         '--dump', str(dump), cwd=REPO,
     )  # fmt: skip
     assert tested.returncode == 0, tested.stderr[-3000:]
-    out = tmp_path / 'preds.json'
-    result = _predict(
-        tiny_demo['val_list_videos'], '--data-prefix', tiny_demo['videos_prefix'],
-        '--checkpoint', str(best), '--topk', '8', '--out', str(out),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = json.loads(out.read_text())
+    rows = listed
     with open(dump, 'rb') as f:
         dumped = pickle.load(f)
     assert [r['path'] for r in rows] == _val_videos(tiny_demo)
@@ -75,13 +84,9 @@ def test_list_predictions_equal_test_tool(best, tiny_demo, tmp_path):
         torch.testing.assert_close(predicted, sample['pred_score'].float(), atol=2e-5, rtol=0)
 
 
-def test_timeline_follows_the_class_change(best, tiny_demo, tmp_path):
+def test_timeline_follows_the_class_change(best, listed, tiny_demo, tmp_path):
     videos = _val_videos(tiny_demo)
-    listed = tmp_path / 'val.json'
-    result = _predict(tiny_demo['val_list_videos'], '--data-prefix', tiny_demo['videos_prefix'],
-                      '--checkpoint', str(best), '--out', str(listed))  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    predicted = {row['path']: row['topk'][0][0] for row in json.loads(listed.read_text())}
+    predicted = {row['path']: row['topk'][0][0] for row in listed}
     first = videos[0]
     second = next(v for v in videos if predicted[v] != predicted[first])  # another class
     # Lossless (FFV1) so each window holds exactly the frames of its source video.

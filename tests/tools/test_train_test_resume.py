@@ -70,6 +70,7 @@ def test_test_tool_refuses_checkpoint_with_other_class_count(trained, tiny_demo)
         '--cfg-options',
         'model.cls_head.num_classes=5',
         cwd=REPO,
+        fresh=True,  # tools/test.py as a user starts it
     )
     assert result.returncode != 0
     assert '8 classes' in result.stderr and 'num_classes=8' in result.stderr
