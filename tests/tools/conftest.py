@@ -127,3 +127,17 @@ param_scheduler = [dict(type='MultiStepLR', milestones=[2], gamma=0.1, by_epoch=
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1, max_keep_ckpts=5))
 """)
     return dict(root=root, config=config, **data)
+
+
+@pytest.fixture(scope='session')
+def tiny_trained(tiny_demo, tmp_path_factory) -> tuple:
+    """``tools/train.py`` on the tiny demo (3 epochs, seed 0, validation after each epoch): its
+    work dir and console output, shared by the tests that need a trained model. A test that
+    changes the work dir works on a copy."""
+    work_dir = tmp_path_factory.mktemp('tiny_trained')
+    result = run_tool(
+        'tools/train.py', str(tiny_demo['config']), '--work-dir', str(work_dir), '--seed', '0',
+        cwd=REPO,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return work_dir, result.stdout + result.stderr

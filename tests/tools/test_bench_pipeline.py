@@ -1,10 +1,8 @@
 import importlib.util
-import subprocess
-import sys
 
 import cv2
 import pytest
-from conftest import REPO
+from conftest import REPO, run_tool
 from mmengine.config import Config
 
 from mmaction_ft.utils.benchmarking import clips_per_video, draw, runner_process_settings
@@ -56,23 +54,10 @@ def test_bench_on_tiny_demo(tiny_demo, capsys):
 
 
 def test_bench_cli_with_a_worker(tiny_demo):
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            str(tiny_demo['config']),
-            '--workers',
-            '1',
-            '--num-batches',
-            '2',
-            '--warmup',
-            '1',
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_tool(
+        str(SCRIPT), str(tiny_demo['config']), '--workers', '1', '--num-batches', '2',
+        '--warmup', '1', cwd=REPO, timeout=300,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert 'train_dataloader' in done.stdout and '1 workers' in done.stdout
     assert 'each worker' in done.stdout and 'clips/s' in done.stdout

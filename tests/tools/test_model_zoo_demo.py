@@ -1,13 +1,13 @@
 """The model-zoo demo configs (configs/demo/<family>_demo.py) on 5 tiny target videos.
 
 Every family, in this process: the config's train and test pipelines feed its model (a training
-step that finetunes from an 8-class checkpoint, then a multi-view test step). Three families
-whose tool path differs (a 2D TSM, the two-pathway SlowFast, X3D whose classifier is ``fc2``),
-through the tools as a user runs them: tools/train.py finetunes from the 8-class checkpoint in a
-fresh interpreter, and tools/test.py's multi-view test runs on its checkpoint. The other families
-share Recognizer3D and I3DHead with SlowFast's tool path (their heads' swaps are checked against
-MMAction2's checkpoints in tests/models/test_mmaction2_parity.py). This checks the wiring, not
-accuracy.
+step that finetunes from an 8-class checkpoint, reporting exactly the head's declared classifier
+re-initialised, X3D's ``fc2`` included, then a multi-view test step). Two families, one per
+recognizer (a 2D TSM, the two-pathway 3D SlowFast), through the tools as a user runs them:
+tools/train.py finetunes from the 8-class checkpoint in a process of its own, and tools/test.py's
+multi-view test runs on its checkpoint. The other families share Recognizer3D with SlowFast's
+tool path (their heads' swaps are checked against MMAction2's checkpoints in
+tests/models/test_mmaction2_parity.py). This checks the wiring, not accuracy.
 """
 
 import re
@@ -39,7 +39,7 @@ DEMOS = {
     'r2plus1d': 'cls_head.fc_cls',
     'ircsn': 'cls_head.fc_cls',
 }
-TOOL_RUNS = ('tsm', 'slowfast', 'x3d')
+TOOL_RUNS = ('tsm', 'slowfast')
 SOURCE_CLASSES = 8
 REINIT = re.compile(r'(\S+): checkpoint has (\d+) classes, model has (\d+) -> re-initialised')
 
