@@ -1,4 +1,5 @@
-"""A tiny demo dataset and config shared by the end-to-end tool tests."""
+"""What the end-to-end tool tests share: ``run_tool`` (through ``tool_server.py``), a tiny demo
+dataset with its config, and one tiny TSN trained on it."""
 
 import json
 import os
@@ -57,7 +58,7 @@ class ToolServer:
             raise subprocess.TimeoutExpired(server.args, timeout)
         line = server.stdout.readline()
         if not line:
-            raise RuntimeError('tools/tests server ended unexpectedly (see the output above)')
+            raise RuntimeError('tests/tools/tool_server.py ended unexpectedly (its error is above)')
         return json.loads(line)[key]
 
     def close(self) -> None:
