@@ -16,8 +16,19 @@ def main() -> None:
     parser.add_argument(
         '--from-scratch', action='store_true', help='baseline: same schedule without load_from'
     )
+    parser.add_argument(
+        '--precision',
+        choices=['auto', 'amp', 'fp32'],
+        help="training precision instead of the configs' 'auto' (bfloat16 on a CPU with "
+        'AVX-512 BF16 / AMX, else float32); a source model made before is reused as it is',
+    )
     args = parser.parse_args()
-    result = run_demo(work_root=args.work_root, seed=args.seed, from_scratch=args.from_scratch)
+    result = run_demo(
+        work_root=args.work_root,
+        seed=args.seed,
+        from_scratch=args.from_scratch,
+        precision=args.precision,
+    )
     print(format_summary(result, demo_num_classes()))
 
 

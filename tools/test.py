@@ -58,6 +58,12 @@ def parse_args() -> argparse.Namespace:
         default={},
         help='override config keys, e.g. test_dataloader.batch_size=1',
     )
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: float16 on a GPU, bfloat16 on a CPU with AVX-512 BF16 / AMX '
+        '(scores then differ from float32 by bfloat16 rounding)',
+    )
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     return parser.parse_args()
@@ -67,7 +73,9 @@ def main() -> None:
     args = parse_args()
     cfg, report = load_config(args.config, args.cfg_options)
     dump = eval_outputs_dump(cfg, args.out_dir, args.dump) if args.out_dir else args.dump
-    prepare_test_cfg(cfg, args.config, work_dir=args.work_dir, dump=dump, launcher=args.launcher)
+    prepare_test_cfg(
+        cfg, args.config, work_dir=args.work_dir, dump=dump, launcher=args.launcher, amp=args.amp
+    )
     metrics = test_checkpoint(cfg, args.checkpoint, report)
     if get_rank() == 0:
         lines = [

@@ -39,7 +39,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='mixed precision: float16 on a GPU, bfloat16 on a CPU with AVX-512 BF16 / AMX',
+        help='mixed precision for training and validation: float16 on a GPU, bfloat16 on a CPU '
+        'with AVX-512 BF16 / AMX (float32 on other CPUs; the log says which)',
     )
     parser.add_argument(
         '--no-validate', action='store_true', help='do not validate during training'

@@ -21,6 +21,13 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# Mixed precision where it is measured to pay and keep accuracy (docs/benchmarks.md): 'auto'
+# trains and validates in bfloat16 autocast on a CPU that computes bfloat16 natively (AVX-512
+# BF16 / AMX; about 2x float32), in float32 on other CPUs and on GPUs (the log says which and
+# why); 'amp' always mixed (float16 on a GPU, as `tools/train.py --amp`); 'fp32' never.
+# tools/test.py tests in float32 unless --amp, so scores equal MMAction2's.
+precision = 'auto'
+
 log_processor = dict(type='LogProcessor', window_size=20, by_epoch=True)
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)

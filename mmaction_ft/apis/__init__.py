@@ -3,15 +3,18 @@ from .eval_outputs import eval_outputs_dump, write_eval_outputs, write_test_outp
 from .inference import detect_frame_template, inference_recognizer, init_recognizer, top_classes
 from .predict import collect_inputs, format_table, predict_videos, write_predictions
 from .run_setup import (
+    apply_precision,
     check_annotation_files,
     default_work_dir,
     prepare_test_cfg,
     prepare_train_cfg,
     test_checkpoint,
+    use_mixed_precision,
 )
 from .timeline import plot_timeline, video_timeline, write_timeline
 
 __all__ = [
+    'apply_precision',
     'check_annotation_files',
     'checkpoint_classes',
     'checkpoint_config',
@@ -29,6 +32,7 @@ __all__ = [
     'prepare_train_cfg',
     'test_checkpoint',
     'top_classes',
+    'use_mixed_precision',
     'video_timeline',
     'write_eval_outputs',
     'write_predictions',

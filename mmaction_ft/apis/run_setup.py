@@ -8,7 +8,7 @@ import importlib.util
 import logging
 import os
 import os.path as osp
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -16,6 +16,7 @@ from mmengine.logging import print_log
 
 from mmaction_ft.engine.checkpoint_files import has_checkpoint_files
 from mmaction_ft.engine.distributed import setup_distributed
+from mmaction_ft.utils.cpu import accelerator_available, cpu_bf16_choice
 from mmaction_ft.visualization.tensorboard_backend import INSTALL_HINT as TENSORBOARD_INSTALL
 
 DATA_HELP = (
@@ -65,6 +66,61 @@ def cap_num_workers(cfg: Config, splits: Iterable[str] = ('train', 'val', 'test'
             )
 
 
+def use_mixed_precision(cfg: Config, splits: Sequence[str]) -> Config:
+    """Mixed precision for the named splits (``--amp``): float16 on a GPU (training with loss
+    scaling), bfloat16 autocast on a CPU that computes bfloat16 natively, float32 on other
+    CPUs; the log says which and why.
+
+    ``'train'`` makes ``optim_wrapper`` an ``AmpOptimWrapper``; ``'val'`` / ``'test'`` set
+    ``val_cfg.fp16`` / ``test_cfg.fp16`` (the loops of ``engine/loops.py`` keep float32 on a
+    CPU without bfloat16 instructions, as the wrapper does).
+    """
+    if 'train' in splits:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    for split, loop_type in (('val', 'ValLoop'), ('test', 'TestLoop')):
+        loop = cfg.get(f'{split}_cfg')
+        if split in splits and loop is not None:
+            loop.fp16 = True
+            # Without a type mmengine's runner builds its own loop class, not ours.
+            loop.setdefault('type', loop_type)
+    return cfg
+
+
+def apply_precision(cfg: Config, amp: bool = False) -> str:
+    """Apply the config's top-level ``precision`` to training and validation; return what runs.
+
+    - ``'fp32'`` (the default of a config without the key, as MMAction2's): float32.
+    - ``'amp'`` (or ``tools/train.py --amp``): :func:`use_mixed_precision`.
+    - ``'auto'`` (the shipped configs): bfloat16 autocast on a CPU that computes bfloat16
+      natively (AVX-512 BF16 / AMX), where it trains about twice as fast as float32 and the demo
+      finetune lands within float32's seed spread (docs/benchmarks.md); float32 on other CPUs
+      and on GPUs (float16 needs loss scaling and was not measured here: ``--amp`` asks for it).
+
+    Testing is not touched: ``tools/test.py`` tests in float32 unless ``--amp``.
+    """
+    setting = 'amp' if amp else cfg.get('precision', 'fp32')
+    if setting == 'auto':
+        if accelerator_available():
+            setting = 'fp32'
+            why = (
+                'mixed precision on an accelerator is float16, which needs loss scaling: '
+                "--amp or precision='amp' asks for it"
+            )
+        else:
+            bf16, why = cpu_bf16_choice()
+            setting = 'amp' if bf16 else 'fp32'
+        chosen = 'mixed precision' if setting == 'amp' else 'float32'
+        print_log(
+            f"precision='auto': training and validation in {chosen}, because {why}",
+            logger='current',
+        )
+    if setting == 'amp':
+        use_mixed_precision(cfg, ['train', 'val'])
+    return setting
+
+
 def default_work_dir(config_path: str) -> str:
     """``work_dirs/<config file name without .py>``, as MMAction2 does."""
     return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
@@ -91,9 +147,8 @@ def prepare_train_cfg(
             intact one, with a warning, when the latest is damaged or missing; a new run from
             ``load_from`` when there is none yet), a path from that checkpoint; ``None`` keeps
             the config's ``resume`` / ``load_from``.
-        amp: Mixed precision (``AmpOptimWrapper``): float16 with loss scaling on a GPU,
-            bfloat16 autocast on a CPU that computes bfloat16 natively, float32 on other CPUs
-            (the log says which and why).
+        amp: Mixed precision for training and validation (:func:`use_mixed_precision`),
+            whatever the config's ``precision`` says (:func:`apply_precision`).
         no_validate: Drop the validation loop.
         auto_scale_lr: Scale the LR by ``actual batch / auto_scale_lr.base_batch_size``.
         seed, deterministic: ``cfg.randomness``.
@@ -126,11 +181,7 @@ def prepare_train_cfg(
         cfg.resume = True
         cfg.load_from = resume
 
-    if amp:
-        # On a CPU our AmpOptimWrapper picks bfloat16 or float32 (engine/amp_optim_wrapper).
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        if torch.cuda.is_available():
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    apply_precision(cfg, amp)
 
     if no_validate:
         cfg.val_cfg = None
@@ -220,6 +271,7 @@ def prepare_test_cfg(
     work_dir: Optional[str] = None,
     dump: Optional[str] = None,
     launcher: str = 'none',
+    amp: bool = False,
 ) -> Config:
     """Apply ``tools/test.py``'s flags to ``cfg`` in place and return it.
 
@@ -231,8 +283,13 @@ def prepare_test_cfg(
         work_dir: Where the test log goes; default as for training.
         dump: A ``.pkl`` path to which every prediction is saved as well.
         launcher: ``'none'`` or ``'pytorch'``.
+        amp: Test in mixed precision (:func:`use_mixed_precision`): scores move by bfloat16's
+            rounding (a few thousandths of a softmax score on the demo), so the default stays
+            float32, whose scores equal MMAction2's.
     """
     cfg.work_dir = work_dir or cfg.get('work_dir') or default_work_dir(config_path)
+    if amp:
+        use_mixed_precision(cfg, ['test'])
     cfg.load_from = None
     cfg.resume = False
     if dump:

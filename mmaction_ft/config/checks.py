@@ -28,7 +28,7 @@ RUNNER_KEYS = frozenset({
 # Read by mmengine's Config / runner builders and by mmaction_ft's own tools.
 PROJECT_KEYS = frozenset({
     'custom_imports', 'runner_type', 'load_cfg', 'model_wrapper_cfg', 'compile', 'strategy',
-    'finetune',
+    'finetune', 'precision',
 })
 
 # Helper variables MMAction2 configs conventionally define and reuse inside other keys.

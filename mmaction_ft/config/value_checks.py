@@ -76,6 +76,14 @@ RESIZE_SCALE = Kind(
     lambda v: v > 0 if isinstance(v, float) else all(s > 0 or s == -1 for s in v) and max(v) > 0,
 )
 
+# The top-level ``precision`` setting (apis.run_setup.apply_precision).
+PRECISIONS = ('auto', 'amp', 'fp32')
+PRECISION = Kind(
+    f'one of {", ".join(map(repr, PRECISIONS))}',
+    lambda v: isinstance(v, str),
+    lambda v: v in PRECISIONS,
+)
+
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 # Key path -> what its value must be (an absent path, or one under a None, is not checked).
@@ -96,6 +104,7 @@ VALUE_RULES: Dict[str, Kind] = {
     'optim_wrapper.clip_grad.max_norm': NUMBER,
     'optim_wrapper.accumulative_counts': POSITIVE_INT,
     'auto_scale_lr.base_batch_size': POSITIVE_INT,
+    'precision': PRECISION,
 }
 
 # Transform type -> argument -> what it must be, for every transform in a dataloader's pipeline.

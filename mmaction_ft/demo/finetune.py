@@ -93,11 +93,13 @@ def best_checkpoint(runner) -> str:
     return best
 
 
-def train_source_model(path: str) -> str:
+def train_source_model(path: str, precision: Optional[str] = None) -> str:
     """Pretrain the demo's source model (8 source motions, seed 0) in ``path``'s folder and
-    export its weights and meta to ``path``; the demo data must exist."""
+    export its weights and meta to ``path``; the demo data must exist. ``precision`` overrides
+    the config's (``'auto'``, ``'amp'``, ``'fp32'``)."""
     pre_dir = osp.dirname(path)
-    runner = train(PRETRAIN_CONFIG, pre_dir, seed=0)
+    options = {'precision': precision} if precision else None
+    runner = train(PRETRAIN_CONFIG, pre_dir, cfg_options=options, seed=0)
     return export_model(osp.join(pre_dir, f'epoch_{runner.max_epochs}.pth'), path)
 
 
@@ -107,6 +109,7 @@ def run_demo(
     seed: int = 0,
     from_scratch: bool = False,
     tag: str = '',
+    precision: Optional[str] = None,
 ) -> Dict[str, object]:
     """Run the whole demo and return its figures.
 
@@ -117,6 +120,8 @@ def run_demo(
         from_scratch: Train the finetune config without ``load_from`` instead: the baseline the
             finetuned model must beat with the same schedule and seed.
         tag: Appended to the finetuning run's work dir name, to keep several runs apart.
+        precision: Overrides the configs' ``precision`` for training (the source model too,
+            when it is made) and validation; the test runs in float32 as ``tools/test.py``.
 
     Returns:
         ``val_top1`` (per validation epoch), ``test`` (metrics of the best checkpoint),
@@ -129,11 +134,13 @@ def run_demo(
 
     source_model = osp.join(work_root, 'tsn_r18_demo_pretrain', 'demo_source_model.pth')
     if not from_scratch and not osp.isfile(source_model):
-        train_source_model(source_model)
+        train_source_model(source_model, precision)
 
     name = 'tsn_r18_demo_scratch' if from_scratch else 'tsn_r18_demo_finetune'
     work_dir = osp.join(work_root, name + tag)
     options = {'load_from': None if from_scratch else source_model}
+    if precision:
+        options['precision'] = precision
     runner = train(FINETUNE_CONFIG, work_dir, cfg_options=options, seed=seed)
     history = [record['acc/top1'] for record in val_history(runner.log_dir)]
     with open(runner.logger.log_file) as f:

@@ -1,10 +1,10 @@
 """Training machinery: checkpoint loading, the runner, hooks, distributed helpers.
 
-Importing this package registers its runners, hooks, model wrappers, optimizer wrapper
+Importing this package registers its runners, loops, hooks, model wrappers, optimizer wrapper
 constructors and parameter schedulers.
 """
 
-from . import distributed, hooks  # noqa: F401  (register their classes)
+from . import distributed, hooks, loops  # noqa: F401  (register their classes)
 from .amp_optim_wrapper import AmpOptimWrapper
 from .checkpoint import (
     CheckpointDownloadError,

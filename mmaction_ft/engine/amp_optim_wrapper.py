@@ -13,19 +13,14 @@ from contextlib import contextmanager
 from typing import Optional, Union
 
 import torch
-from mmengine.device import is_cuda_available, is_mlu_available, is_musa_available, is_npu_available
 from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper as MMEngineAmpOptimWrapper
 from mmengine.optim import OptimWrapper
 
 from mmaction_ft.registry import OPTIM_WRAPPERS
-from mmaction_ft.utils.cpu import has_native_bf16
+from mmaction_ft.utils.cpu import accelerator_available, cpu_bf16_choice
 
 __all__ = ['AmpOptimWrapper']
-
-
-def _accelerator_available() -> bool:
-    return is_cuda_available() or is_npu_available() or is_mlu_available() or is_musa_available()
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -33,7 +28,8 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
     """mmengine's ``AmpOptimWrapper`` on a GPU; bfloat16 autocast without loss scaling on a CPU.
 
     Args:
-        loss_scale: GPU loss scaling (``'dynamic'``, a float or a ``GradScaler`` config).
+        loss_scale: GPU loss scaling (``'dynamic'``, the default when unset, a float or a
+            ``GradScaler`` config); ignored on a CPU, which the log says when it is set.
         dtype: The autocast type; on a CPU only None (bfloat16 where the CPU computes it
             natively, else float32) or bfloat16 (always).
         use_fsdp: GPU only, as in mmengine.
@@ -43,12 +39,13 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
 
     def __init__(
         self,
-        loss_scale: Union[str, float, dict] = 'dynamic',
+        loss_scale: Union[str, float, dict, None] = None,
         dtype: Optional[Union[str, torch.dtype]] = None,
         use_fsdp: bool = False,
         **kwargs,
     ) -> None:
-        if _accelerator_available():
+        if accelerator_available():
+            loss_scale = 'dynamic' if loss_scale is None else loss_scale  # mmengine's default
             super().__init__(loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp, **kwargs)
             return
         if dtype not in (None, 'bfloat16', torch.bfloat16):
@@ -59,28 +56,17 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
         OptimWrapper.__init__(self, **kwargs)
         self.loss_scaler = None
         self._scale_update_param = None
-        native = has_native_bf16()
-        if native or dtype is not None:
-            self.cast_dtype = torch.bfloat16
-            why = (
-                'the CPU computes bfloat16 natively (AVX-512 BF16 / AMX)'
-                if native
-                else "optim_wrapper.dtype='bfloat16' asks for it, although this CPU has no "
-                'bfloat16 instructions (AVX-512 BF16 / AMX): expect it to be slower than float32'
-            )
-            chosen = 'bfloat16 autocast'
-        else:
-            self.cast_dtype = None
-            why = (
-                'this CPU has no bfloat16 instructions (AVX-512 BF16 / AMX), so bfloat16 would '
-                "be emulated and slower; optim_wrapper.dtype='bfloat16' forces it"
-            )
-            chosen = 'float32, no autocast'
-        print_log(
-            f'AmpOptimWrapper on a CPU: {chosen}, because {why}. No loss scaling (loss_scale='
-            f'{loss_scale!r} is for GPUs).',
-            logger='current',
+        bf16, why = cpu_bf16_choice("optim_wrapper.dtype='bfloat16'", forced=dtype is not None)
+        self.cast_dtype = torch.bfloat16 if bf16 else None
+        chosen = 'bfloat16 autocast' if bf16 else 'float32, no autocast'
+        # A loss_scale the config sets (MMAction2's fp16=dict(loss_scale=512.)) is named, so the
+        # user knows it is ignored; the default is not GPU talk worth a CPU user's screen.
+        ignored = (
+            f' No loss scaling (loss_scale={loss_scale!r} is for GPUs).'
+            if loss_scale is not None
+            else ''
         )
+        print_log(f'AmpOptimWrapper on a CPU: {chosen}, because {why}.{ignored}', logger='current')
 
     @contextmanager
     def optim_context(self, model):

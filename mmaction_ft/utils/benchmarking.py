@@ -228,8 +228,10 @@ def measure_train(cfg, iters: int, warmup: int) -> Dict[str, Any]:
 
 def measure_test(cfg, iters: int, warmup: int) -> Dict[str, Any]:
     """Seconds per video of the config's test pipeline and model, every view of a video in one
-    batch as the test loop runs it (``model.test_step`` under ``torch.no_grad``, eval mode)."""
+    batch as the test loop runs it (``model.test_step`` under ``torch.no_grad``, eval mode, and
+    under autocast with ``test_cfg.fp16``, as mmengine's ``TestLoop``)."""
     from mmengine.registry import MODELS
+    from mmengine.runner.amp import autocast
 
     reset_peak_rss()
     model = MODELS.build(copy.deepcopy(cfg.model))
@@ -238,12 +240,14 @@ def measure_test(cfg, iters: int, warmup: int) -> Dict[str, Any]:
     loader = _build_loader(cfg, loader_cfg)
     batches = iter(loader)
     video_s, load_s = [], []
+    fp16 = bool((cfg.get('test_cfg') or {}).get('fp16', False))
     with torch.no_grad():
         for i in range(warmup + iters):
             start = time.perf_counter()
             data, batches = _next_batch(loader, batches)
             loaded = time.perf_counter()
-            model.test_step(data)
+            with autocast(enabled=fp16):
+                model.test_step(data)
             done = time.perf_counter()
             if i >= warmup:
                 videos = len(data['inputs'])

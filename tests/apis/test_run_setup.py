@@ -4,7 +4,15 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmaction_ft.apis import check_annotation_files, default_work_dir, prepare_train_cfg
+from mmaction_ft.apis import (
+    apply_precision,
+    check_annotation_files,
+    default_work_dir,
+    prepare_test_cfg,
+    prepare_train_cfg,
+    run_setup,
+)
+from mmaction_ft.utils import cpu
 
 
 def _cfg(**extra) -> Config:
@@ -72,6 +80,22 @@ def test_amp_on_a_cpu_uses_the_amp_wrapper_without_gpu_loss_scaling():
     cfg = prepare_train_cfg(_cfg(), 'c.py', amp=True)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert 'loss_scale' not in cfg.optim_wrapper
+    assert cfg.val_cfg == dict(type='ValLoop', fp16=True)
+
+
+def test_amp_validates_in_mixed_precision_and_a_typeless_loop_gets_ours():
+    cfg = prepare_train_cfg(_cfg(val_cfg=dict()), 'c.py', amp=True)
+    # Without a type mmengine's runner would build its own ValLoop, which ignores the CPU.
+    assert cfg.val_cfg == dict(type='ValLoop', fp16=True)
+    assert 'fp16' not in prepare_train_cfg(_cfg(), 'c.py').val_cfg
+
+
+def test_test_amp_sets_the_test_loop_only():
+    cfg = _cfg(test_cfg=dict(type='TestLoop'), test_dataloader=dict(num_workers=0))
+    assert 'fp16' not in prepare_test_cfg(cfg.copy(), 'c.py').test_cfg
+    cfg = prepare_test_cfg(cfg, 'c.py', amp=True)
+    assert cfg.test_cfg == dict(type='TestLoop', fp16=True)
+    assert cfg.optim_wrapper.get('type') is None and 'fp16' not in cfg.val_cfg
 
 
 def test_missing_annotation_lists_are_named_with_their_keys(tmp_path):
@@ -106,3 +130,49 @@ def test_relative_annotation_list_is_looked_up_under_data_root(tmp_path):
     cfg.train_dataloader.dataset.ann_file = 'missing.txt'
     with pytest.raises(FileNotFoundError, match='missing.txt'):
         check_annotation_files(cfg, ['train'])
+
+
+@pytest.fixture
+def logged(monkeypatch):
+    """The messages run_setup logs."""
+    messages = []
+    monkeypatch.setattr(run_setup, 'print_log', lambda msg, **kwargs: messages.append(msg))
+    return messages
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU choice')
+@pytest.mark.parametrize('native', [True, False])
+def test_auto_precision_trains_in_bf16_only_where_the_cpu_computes_it(monkeypatch, logged, native):
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: native)
+    cfg = prepare_train_cfg(_cfg(precision='auto'), 'c.py')
+    (said,) = logged
+    if native:
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+        assert cfg.val_cfg == dict(type='ValLoop', fp16=True)
+        assert said == (
+            "precision='auto': training and validation in mixed precision, because the CPU "
+            'computes bfloat16 natively (AVX-512 BF16 / AMX)'
+        )
+    else:
+        assert 'type' not in cfg.optim_wrapper and 'fp16' not in cfg.val_cfg
+        assert said.startswith("precision='auto': training and validation in float32, because")
+        assert 'emulated and slower' in said
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU choice')
+def test_fp32_or_no_precision_key_stays_float32_and_amp_flag_wins(monkeypatch, logged):
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: True)
+    for cfg in (_cfg(precision='fp32'), _cfg()):  # no key: an MMAction2 config, float32
+        prepared = prepare_train_cfg(cfg, 'c.py')
+        assert 'type' not in prepared.optim_wrapper and 'fp16' not in prepared.val_cfg
+    assert logged == []
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: False)
+    cfg = prepare_train_cfg(_cfg(precision='fp32'), 'c.py', amp=True)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.val_cfg.fp16 is True
+
+
+def test_apply_precision_returns_what_runs(monkeypatch):
+    monkeypatch.setattr(run_setup, 'accelerator_available', lambda: True)
+    # On a GPU 'auto' keeps float32: float16 needs loss scaling and is asked for with --amp.
+    assert apply_precision(_cfg(precision='auto')) == 'fp32'
+    assert apply_precision(_cfg(precision='amp')) == 'amp'

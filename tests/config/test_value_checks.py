@@ -166,6 +166,8 @@ RULE_CASES = [
         'a number',
     ),
     ('val_dataloader = dict(batch_size=True)', 'val_dataloader.batch_size', 'a positive int'),
+    ("precision = 'bf16'", 'precision', "one of 'auto', 'amp', 'fp32'"),
+    ('precision = True', 'precision', "one of 'auto', 'amp', 'fp32'"),
 ]
 
 

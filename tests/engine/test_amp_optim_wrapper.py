@@ -9,6 +9,7 @@ from torch import nn
 import mmaction_ft.engine.amp_optim_wrapper as amp_module
 from mmaction_ft.engine import AmpOptimWrapper
 from mmaction_ft.registry import OPTIM_WRAPPERS
+from mmaction_ft.utils import cpu
 
 pytestmark = pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU path')
 
@@ -24,12 +25,12 @@ def _wrapper(**kwargs):
 @pytest.fixture
 def native_bf16(monkeypatch):
     """Pretend the CPU computes bfloat16 natively (AVX-512 BF16 / AMX)."""
-    monkeypatch.setattr(amp_module, 'has_native_bf16', lambda: True)
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: True)
 
 
 @pytest.fixture
 def no_native_bf16(monkeypatch):
-    monkeypatch.setattr(amp_module, 'has_native_bf16', lambda: False)
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: False)
 
 
 @pytest.fixture
@@ -54,6 +55,13 @@ def test_without_native_bf16_it_trains_in_float32_and_says_why(no_native_bf16, l
     (said,) = logged
     assert 'float32, no autocast' in said and 'no bfloat16 instructions' in said
     assert "optim_wrapper.dtype='bfloat16' forces it" in said
+
+
+def test_without_a_loss_scale_the_cpu_log_says_nothing_of_gpus(native_bf16, logged):
+    _wrapper()  # as precision='auto' builds it
+    (said,) = logged
+    assert said.startswith('AmpOptimWrapper on a CPU: bfloat16 autocast, because the CPU')
+    assert 'GPU' not in said and 'loss_scale' not in said
 
 
 def test_asked_for_bfloat16_it_autocasts_even_without_native_support(no_native_bf16, logged):

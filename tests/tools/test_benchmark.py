@@ -3,7 +3,10 @@ import re
 import sys
 
 import pytest
+import torch
 from conftest import REPO
+
+from mmaction_ft.utils import cpu
 
 SCRIPT = REPO / 'tools' / 'analysis' / 'benchmark.py'
 NUMBER = r'\d+\.\d+'
@@ -71,3 +74,60 @@ def test_peer_script_runs_standalone(tiny_demo):
     result = tool.run_peer(sys.executable, args, scope='mmaction_ft')
     assert result['test']['views_per_video'] == 3 and result['test']['video_s']['n'] == 1
     assert result['test']['video_s']['median'] > 0 and result['threads'] >= 1
+
+
+def _precision_cfg(**extra):
+    from mmengine.config import Config
+
+    return Config(
+        dict(
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
+            val_cfg=dict(type='ValLoop'),
+            test_cfg=dict(type='TestLoop'),
+            **extra,
+        )
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU choice')
+def test_precision_follows_the_config_and_amp_adds_the_test(monkeypatch, capsys):
+    tool = _load_tool()
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: True)
+    cfg = _precision_cfg(precision='auto')
+    tool.precision_settings(cfg, amp=False)  # what tools/train.py and tools/test.py do
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and 'fp16' not in cfg.test_cfg
+    assert 'mmaction_ft precision: training mixed; test in float32' in capsys.readouterr().out
+    cfg = _precision_cfg()
+    tool.precision_settings(cfg, amp=True)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.test_cfg.fp16 is True
+    assert 'training mixed; test under autocast, because the CPU' in capsys.readouterr().out
+
+    monkeypatch.setattr(cpu, 'has_native_bf16', lambda: False)
+    cfg = _precision_cfg(precision='auto')
+    tool.precision_settings(cfg, amp=True)  # emulated bfloat16 would be slower: float32 test
+    assert 'fp16' not in cfg.test_cfg
+    assert 'test in float32, because this CPU has no bfloat16' in capsys.readouterr().out
+
+
+def test_test_section_autocasts_with_test_cfg_fp16(tiny_demo, monkeypatch):
+    """``measure_test`` runs the model as ``TestLoop(fp16=...)`` does."""
+    import mmengine.runner.amp as amp
+
+    from mmaction_ft.config import load_config
+    from mmaction_ft.utils import benchmarking, register_all_modules
+
+    seen = []
+    real = amp.autocast
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get('enabled'))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(amp, 'autocast', recording)
+    register_all_modules()
+    for fp16 in (False, True):
+        cfg, _ = load_config(
+            str(tiny_demo['config']), {'test_cfg': dict(type='TestLoop', fp16=fp16)}
+        )
+        benchmarking.measure_test(cfg, iters=1, warmup=0)
+        assert seen[-1] is fp16

@@ -26,9 +26,15 @@ import torch
 from mmengine.config import DictAction
 
 import mmaction_ft.utils.benchmarking as benchmarking
+from mmaction_ft.apis.run_setup import apply_precision, use_mixed_precision
 from mmaction_ft.config import load_config
 from mmaction_ft.utils import register_all_modules
-from mmaction_ft.utils.cpu import cpu_flags, has_native_bf16
+from mmaction_ft.utils.cpu import (
+    accelerator_available,
+    cpu_bf16_choice,
+    cpu_flags,
+    has_native_bf16,
+)
 
 SECTIONS = ('train', 'test', 'pipeline')
 WORKERS = (0, 2)
@@ -57,6 +63,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--rounds', type=int, default=1, help='repetitions (alternating w/ peer)')
     parser.add_argument('--peer', metavar='PYTHON', help='an interpreter with MMAction2 installed')
     parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mmaction_ft side in mixed precision, as train.py / test.py --amp (bfloat16 on a CPU '
+        "with AVX-512 BF16 / AMX); without it, training as the config's precision says and "
+        'testing in float32. MMAction2 runs the config as it is',
+    )
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -84,6 +97,23 @@ def cpu_line() -> str:
         f'cpu: {model}; {cores} usable cores, torch threads '
         f'{torch.get_num_threads()}; flags {" ".join(shown) or "none of avx2/avx512/amx"}; '
         f'native bf16 {"yes" if has_native_bf16() else "no"}'
+    )
+
+
+def precision_settings(cfg, amp: bool) -> None:
+    """Our side's precision, as the tools set it: training (and validation) from the config's
+    ``precision`` or ``--amp`` (:func:`apply_precision`, which logs its choice); testing under
+    autocast only with ``--amp``, where ``TestLoop(fp16=True)`` would use it (not on a CPU whose
+    bfloat16 is emulated)."""
+    training = apply_precision(cfg, amp)
+    autocast, why = False, 'tools/test.py tests in float32 unless --amp'
+    if amp:
+        autocast, why = (True, 'an accelerator') if accelerator_available() else cpu_bf16_choice()
+        if autocast:
+            use_mixed_precision(cfg, ['test'])
+    print(
+        f'mmaction_ft precision: training {"mixed" if training == "amp" else "float32"}; test '
+        f'{"under autocast" if autocast else "in float32"}, because {why}'
     )
 
 
@@ -173,6 +203,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     register_all_modules()  # default scope 'mmaction_ft'
     print(f'benchmark of {args.config}: torch {torch.__version__}, sections {" ".join(args.what)}')
     print(cpu_line())
+    precision_settings(cfg, args.amp)
     peer = args.peer
     if peer and not (os.path.isfile(peer) and os.access(peer, os.X_OK)):
         print(f'peer: {peer} is not an executable interpreter; MMAction2 not measured, skipped')

@@ -18,13 +18,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--work-root', default='work_dirs/finetune_vs_scratch')
+    parser.add_argument(
+        '--precision',
+        choices=['auto', 'amp', 'fp32'],
+        help="training precision instead of the configs' 'auto' (bfloat16 on a CPU with "
+        'AVX-512 BF16 / AMX, else float32); a source model made before is reused as it is',
+    )
     args = parser.parse_args()
 
     rows = []
     for seed in args.seeds:
         for from_scratch in (False, True):
             result = run_demo(
-                work_root=args.work_root, seed=seed, from_scratch=from_scratch, tag=f'_seed{seed}'
+                work_root=args.work_root,
+                seed=seed,
+                from_scratch=from_scratch,
+                tag=f'_seed{seed}',
+                precision=args.precision,
             )
             rows.append(
                 (

@@ -186,7 +186,10 @@ class BaseHead(BaseModule, metaclass=ABCMeta):
     def predict_by_feat(
         self, cls_scores: torch.Tensor, data_samples: Sequence[ActionDataSample]
     ) -> List[ActionDataSample]:
-        """Average ``[N * num_segs, num_classes]`` scores per video and store them."""
+        """Average ``[N * num_segs, num_classes]`` scores per video and store them, in float32:
+        a mixed-precision forward (``--amp``) gives bfloat16 or float16 scores, which would be
+        averaged less precisely and which numpy (metrics, ``--dump`` readers) cannot take."""
+        cls_scores = cls_scores.float()
         num_segs = cls_scores.shape[0] // len(data_samples)
         cls_scores = self.average_clip(cls_scores, num_segs=num_segs)
         pred_labels = cls_scores.argmax(dim=-1).detach()

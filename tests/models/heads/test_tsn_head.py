@@ -123,6 +123,17 @@ def test_predict_score_and_none():
     assert torch.equal(samples[1].pred_score, scores[1])
 
 
+def test_mixed_precision_scores_are_stored_in_float32():
+    """Under ``--amp`` the head computes in bfloat16; dumps and metrics read float32 with numpy."""
+    head = TSNHead(num_classes=3, in_channels=4, average_clips='prob')
+    scores = torch.tensor([[1.0, 2.0, 3.0], [3.0, 0.0, 0.5]])
+    (sample,) = head.predict_by_feat(scores.bfloat16(), _samples([0]))
+    assert sample.pred_score.dtype == torch.float32
+    expected = F.softmax(scores.bfloat16().float(), 1).mean(0)
+    assert torch.allclose(sample.pred_score, expected, atol=1e-6)
+    assert sample.pred_score.numpy().shape == (3,)
+
+
 def test_predict_through_forward_uses_every_view():
     torch.manual_seed(0)
     head = TSNHead(num_classes=5, in_channels=8, average_clips='prob').eval()
