@@ -76,8 +76,10 @@ class BaseActionDataset(BaseDataset):
         lazy_init: Defer reading the annotation file until the first access.
         fuse_augmentation: Run each training run of resizes, random crop and flip as one warp
             per frame (:mod:`~mmaction_ft.datasets.transforms.fusion`): the same random draws
-            and keys, pixels within about a grey level, a faster pipeline. ``False`` gives
-            MMAction2's pixels exactly. Evaluation pipelines are never changed.
+            and keys, pixels within about a grey level, a faster pipeline; a ``RawFrameDecode``
+            before such a run decodes JPEG frames at reduced size where its ``Resize`` shrinks
+            them twofold or more. ``False`` gives MMAction2's pixels exactly. Evaluation
+            pipelines are never changed.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``data_root``, ``metainfo``,
             ``indices``, ``serialize_data``, ``filter_cfg``, ``max_refetch``).
     """

@@ -7,7 +7,7 @@ frames and drops the reader. Every error names the file it could not read.
 
 import io
 import os.path as osp
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import mmcv
@@ -72,8 +72,53 @@ _END_MARKER_WINDOW = 1024
 _IMREAD_COLOR_RGB = getattr(cv2, 'IMREAD_COLOR_RGB', None)  # OpenCV >= 4.10
 
 
+# Frame header markers (SOF0-SOF15 but DHT C4, JPG C8 and DAC CC) hold height and width; markers
+# without a length field: TEM 01 and RST0-7 D0-D7.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD8)})
+_JPEG_SOS = 0xDA
+REDUCTIONS = (8, 4, 2)  # libjpeg's DCT scalings that OpenCV's IMREAD_REDUCED_* flags expose
+
+
+def jpeg_size(content: bytes) -> Optional[Tuple[int, int]]:
+    """``(height, width)`` from a JPEG's frame header, without decoding; None when ``content``
+    is not a JPEG or its header cannot be read before the image data."""
+    if not content.startswith(_JPEG_START):
+        return None
+    pos, end = 2, len(content)
+    while pos + 4 <= end:
+        if content[pos] != 0xFF:
+            return None
+        marker = content[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+        elif marker in _JPEG_NO_LENGTH:
+            pos += 2
+        elif marker in _JPEG_SOF:
+            if pos + 9 > end:
+                return None
+            return (
+                int.from_bytes(content[pos + 5 : pos + 7], 'big'),
+                int.from_bytes(content[pos + 7 : pos + 9], 'big'),
+            )
+        elif marker == _JPEG_SOS:
+            return None
+        else:
+            pos += 2 + int.from_bytes(content[pos + 2 : pos + 4], 'big')
+    return None
+
+
+def _reduced_flag(reduction: int) -> int:
+    """The ``cv2.imdecode`` flag that decodes at ``1 / reduction`` of the size, in RGB where
+    OpenCV can (>= 4.10; the caller converts BGR otherwise)."""
+    if _IMREAD_COLOR_RGB is not None:
+        # IMREAD_REDUCED_GRAYSCALE_k is the bare scaling bit; with COLOR_RGB it decodes RGB.
+        return getattr(cv2, f'IMREAD_REDUCED_GRAYSCALE_{reduction}') | _IMREAD_COLOR_RGB
+    return getattr(cv2, f'IMREAD_REDUCED_COLOR_{reduction}')
+
+
 def decode_frame_bytes(
-    content: bytes, path: str, flag: str = 'color', backend: str = 'cv2'
+    content: bytes, path: str, flag: str = 'color', backend: str = 'cv2', reduction: int = 1
 ) -> np.ndarray:
     """Decode the bytes of one frame file as an RGB (or grayscale) uint8 image.
 
@@ -86,6 +131,9 @@ def decode_frame_bytes(
         flag: ``'color'`` (``H x W x 3`` RGB) or ``'grayscale'`` (``H x W``), as
             ``mmcv.imfrombytes``.
         backend: Image decoder of ``mmcv.imfrombytes`` (one of ``IMAGE_BACKENDS``).
+        reduction: 2, 4 or 8 decode a colour JPEG at that fraction of its size (each side
+            rounded up) with libjpeg's DCT scaling, through OpenCV (``backend='cv2'``): less
+            work than the full image. 1 decodes it whole.
 
     Raises:
         DecodeError: The file is empty, is a JPEG without its end-of-image marker ``FFD9`` or a
@@ -105,8 +153,17 @@ def decode_frame_bytes(
         raise DecodeError(
             f'frame file {name} is a truncated PNG ({len(content)} bytes, no IEND chunk at its end)'
         )
+    if reduction != 1 and (reduction not in REDUCTIONS or backend != 'cv2' or flag != 'color'):
+        raise ValueError(
+            f'reduction={reduction!r} needs one of {REDUCTIONS}, a colour frame and the cv2 '
+            f'backend (got flag={flag!r}, backend={backend!r})'
+        )
     try:
-        if backend == 'cv2' and flag == 'color' and _IMREAD_COLOR_RGB is not None:
+        if reduction != 1:
+            img = cv2.imdecode(np.frombuffer(content, np.uint8), _reduced_flag(reduction))
+            if _IMREAD_COLOR_RGB is None and img is not None:
+                img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        elif backend == 'cv2' and flag == 'color' and _IMREAD_COLOR_RGB is not None:
             # libjpeg writes RGB directly: no BGR image and conversion pass (mmcv's way).
             img = cv2.imdecode(np.frombuffer(content, np.uint8), _IMREAD_COLOR_RGB)
         else:
@@ -136,6 +193,15 @@ class RawFrameDecode(BaseTransform):
     decoded by :func:`decode_frame_bytes`: an empty, truncated or undecodable frame raises a
     :class:`DecodeError` naming the file (so ``on_bad_sample='skip'`` skips the sample).
 
+    In a training pipeline whose ``Resize`` shrinks the frames at least twofold (full-size
+    frames to a short side of 256), :func:`~.fusion.fuse_pipeline` links this transform to that
+    resize: JPEG frames are then decoded at 1/2, 1/4 or 1/8 of their size by libjpeg's DCT
+    scaling (:meth:`reduction_for`), still larger than the resize's output, which stays the
+    same size: about 30 % less decoding at half size, and a smaller frame to resize; pixels
+    within about a grey level of decoding whole
+    (``tests/datasets/transforms/test_reduced_decoding.py``). Evaluation pipelines decode
+    whole, as MMAction2.
+
     Required Keys:
         - frame_dir
         - filename_tmpl
@@ -145,8 +211,9 @@ class RawFrameDecode(BaseTransform):
 
     Added Keys:
         - imgs: list of ``H x W x 3`` uint8 RGB arrays (``H x W x 2`` for flow)
-        - original_shape
-        - img_shape
+        - original_shape: the files' ``(h, w)``
+        - img_shape: the decoded frames' ``(h, w)``
+        - scale_factor: decoded / original ``[w, h]``, only when decoded at reduced size
 
     Args:
         io_backend: ``'disk'`` or an mmengine file backend (``'petrel'``, ``'http'`` ...).
@@ -161,10 +228,37 @@ class RawFrameDecode(BaseTransform):
         self.io_backend = io_backend
         self.decoding_backend = decoding_backend
         self.kwargs = kwargs
+        # The Resize that follows, set by fuse_pipeline for training pipelines: JPEG frames are
+        # then decoded at 1/2, 1/4 or 1/8 of their size where that still feeds it more pixels
+        # than it keeps (see reduction_for).
+        self.shrink_for = None
+
+    def reduction_for(self, size: Tuple[int, int]) -> int:
+        """The largest DCT scaling (8, 4, 2, else 1) that decodes a ``size`` (``(h, w)``) frame
+        to at least what :attr:`shrink_for` resizes it to, and to the same output size: the
+        resize still shrinks, from fewer pixels. 1 without such a resize, or for one whose
+        output size depends on its input's size (a float factor)."""
+        resize = self.shrink_for
+        if resize is None or self.decoding_backend != 'cv2' or not resize.size_is_fixed:
+            return 1
+        target = resize.output_shape(size)
+        for reduction in REDUCTIONS:
+            reduced = tuple(-(-side // reduction) for side in size)  # libjpeg rounds up
+            fits = all(r >= t for r, t in zip(reduced, target))
+            if fits and resize.output_shape(reduced) == target:
+                return reduction
+        return 1
 
     def _load(self, path: str, flag: str) -> np.ndarray:
         content = _read_file(path, self.io_backend, self.kwargs, 'frame file')
         return decode_frame_bytes(content, path, flag, self.decoding_backend)
+
+    def _plan(self, content: bytes, results: dict) -> Tuple[int, Optional[Tuple[int, int]]]:
+        """The reduction for a sample's frames, decided on its first frame (:meth:`reduction_for`;
+        1 for a non-JPEG, or with keypoints, whose coordinates refer to the full frame), and
+        that frame's full ``(h, w)``."""
+        size = jpeg_size(content) if 'keypoint' not in results else None
+        return (self.reduction_for(size) if size else 1), size
 
     def transform(self, results: dict) -> dict:
         """Read ``imgs`` for ``frame_inds``."""
@@ -174,13 +268,19 @@ class RawFrameDecode(BaseTransform):
         offset = results.get('offset', 0)
         frames: Dict[int, np.ndarray] = {}
         frame_inds = _frame_inds(results)
+        reduction, original = None, None
         for idx in frame_inds:
             idx = int(idx)
             if idx in frames:
                 continue
             if modality == 'RGB':
-                frames[idx] = self._load(
-                    osp.join(frame_dir, template.format(idx + offset)), 'color'
+                path = osp.join(frame_dir, template.format(idx + offset))
+                content = _read_file(path, self.io_backend, self.kwargs, 'frame file')
+                if reduction is None:
+                    reduction, original = self._plan(content, results)
+                scaled = reduction if content.startswith(_JPEG_START) else 1
+                frames[idx] = decode_frame_bytes(
+                    content, path, 'color', self.decoding_backend, scaled
                 )
             elif modality == 'Flow':
                 x = self._load(osp.join(frame_dir, template.format('x', idx + offset)), 'grayscale')
@@ -188,7 +288,13 @@ class RawFrameDecode(BaseTransform):
                 frames[idx] = np.stack([x, y], axis=-1)
             else:
                 raise ValueError(f'RawFrameDecode: modality must be RGB or Flow, got {modality!r}')
-        return _set_frames(results, gather_frames(frame_inds, frames))
+        results = _set_frames(results, gather_frames(frame_inds, frames))
+        if reduction not in (None, 1):
+            # As if decoded whole and resized: the file's size, and the scale so far.
+            (h, w), (orig_h, orig_w) = results['img_shape'], original
+            results['original_shape'] = original
+            results['scale_factor'] = np.array([w / orig_w, h / orig_h], dtype=np.float32)
+        return results
 
     def __repr__(self) -> str:
         return (

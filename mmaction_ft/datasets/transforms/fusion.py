@@ -30,6 +30,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from .cropping import CenterCrop, MultiScaleCrop, RandomCrop, RandomResizedCrop
+from .decoding import RawFrameDecode
 from .spatial import Flip, Resize
 
 RANDOM_CROPS = (MultiScaleCrop, RandomResizedCrop, RandomCrop)
@@ -130,6 +131,9 @@ def fuse_pipeline(pipeline: Sequence[Callable]) -> List[Callable]:
     ``MultiScaleCrop``, ``RandomResizedCrop``, ``RandomCrop``) and ``Flip`` transforms; it is
     fused when it holds a random crop (a training augmentation, whose exact pixels are a random
     draw anyway) and a ``Resize`` (otherwise there is no interpolation to save).
+
+    A :class:`~.decoding.RawFrameDecode` right before a fused run that starts with a ``Resize``
+    is given that resize (``shrink_for``), so it may decode JPEG frames at reduced size.
     """
     fused: List[Callable] = []
     run: List[Callable] = []
@@ -147,4 +151,8 @@ def fuse_pipeline(pipeline: Sequence[Callable]) -> List[Callable]:
         close_run()
         fused.append(transform)
     close_run()
+    for decode, after in zip(fused, fused[1:]):
+        if type(decode) is RawFrameDecode and type(after) is FusedGeometry:
+            first = after.transforms[0]
+            decode.shrink_for = first if type(first) is Resize else None
     return fused

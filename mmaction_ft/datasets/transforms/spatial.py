@@ -123,12 +123,24 @@ class Resize(BaseTransform):
         self.interpolation = interpolation
         self.lazy = lazy
 
-    def transform(self, results: Dict) -> Dict:
-        img_h, img_w = _img_shape(results)
+    def output_shape(self, img_shape: Sequence[int]) -> Tuple[int, int]:
+        """``(h, w)`` of a frame of ``img_shape`` (``(h, w)``) after this resize."""
+        img_h, img_w = img_shape
         if self.keep_ratio:
             new_w, new_h = mmcv.rescale_size((img_w, img_h), self._target)
         else:
             new_w, new_h = self._target
+        return new_h, new_w
+
+    @property
+    def size_is_fixed(self) -> bool:
+        """Whether the output size depends on the input's aspect ratio at most (a ``(w, h)``
+        or ``(long, short)`` target), not on its size (a float factor)."""
+        return not isinstance(self._target, float)
+
+    def transform(self, results: Dict) -> Dict:
+        img_h, img_w = _img_shape(results)
+        new_h, new_w = self.output_shape((img_h, img_w))
         factor = np.array([new_w / img_w, new_h / img_h], dtype=np.float32)
 
         if 'imgs' in results:
