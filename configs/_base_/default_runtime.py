@@ -23,8 +23,9 @@ env_cfg = dict(
 
 # Mixed precision where it is measured to pay and keep accuracy (docs/benchmarks.md): 'auto'
 # trains and validates in bfloat16 autocast on a CPU that computes bfloat16 natively (AVX-512
-# BF16 / AMX; about 2x float32), in float32 on other CPUs and on GPUs (the log says which and
-# why); 'amp' always mixed (float16 on a GPU, as `tools/train.py --amp`); 'fp32' never.
+# BF16 / AMX; about twice as fast as float32 where measured), in float32 on other CPUs and on
+# GPUs (the log says which and why); 'amp' always mixed (float16 on a GPU, as
+# `tools/train.py --amp`); 'fp32' never, the same arithmetic on every machine.
 # tools/test.py tests in float32 unless --amp, so scores equal MMAction2's.
 precision = 'auto'
 

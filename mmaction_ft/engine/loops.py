@@ -4,7 +4,8 @@ mmengine's ``ValLoop`` / ``TestLoop`` take ``fp16=True`` as "run the model under
 on a GPU, bfloat16 on a CPU (CPU autocast's only type), whatever the CPU. Where the CPU has no
 bfloat16 instructions that is emulated and slower than float32, so these loops, registered in our
 scope under mmengine's names, keep float32 there and say so; everywhere else they are mmengine's.
-``tools/test.py --amp`` and ``tools/train.py --amp`` set the flag.
+``tools/test.py --amp``, ``tools/train.py --amp`` and the config's ``precision`` (``'amp'``, or
+``'auto'`` on a CPU with bfloat16 instructions) set it (:func:`~mmaction_ft.apis.apply_precision`).
 """
 
 from mmengine.logging import print_log

@@ -65,6 +65,8 @@ def test_base_config_loads(path):
 def test_recipe_builds_its_model(path):
     cfg, _ = load_config(str(path))
     assert cfg.default_scope == 'mmaction_ft'
+    # The fastest precision that keeps accuracy, chosen per machine (docs/benchmarks.md).
+    assert cfg.precision == 'auto'
     for key in ('train_dataloader', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
         assert key in cfg, f'{path.name} lacks {key}'
     shape = pipeline_input_shape(cfg)
