@@ -251,6 +251,15 @@ def build_runner(cfg: Config):
 
     runner_type = cfg.get('runner_type')
     if runner_type in FLEXIBLE_RUNNER_TYPES:
+        if cfg.get('finetune') is not None:
+            # The presets freeze parameters in ActionRunner's build hooks, which the flexible
+            # runner does not have: the run would silently train everything.
+            raise ValueError(
+                f'finetune={dict(cfg.finetune)!r} is applied by the default runner only; with '
+                f'runner_type={runner_type!r} (strategy '
+                f'{(cfg.get("strategy") or {}).get("type")!r}) it would be ignored: remove '
+                'finetune, or train without the strategy (remove runner_type and strategy)'
+            )
         return ActionFlexibleRunner.from_cfg(cfg)
     if cfg.get('strategy') is not None:
         raise ValueError(

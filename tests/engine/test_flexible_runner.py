@@ -37,3 +37,19 @@ def test_unknown_runner_type_is_refused(tmp_path):
     cfg = Config(dict(runner_type='IterRunner', work_dir=str(tmp_path)))
     with pytest.raises(ValueError, match='unknown runner_type'):
         build_runner(cfg)
+
+
+def test_finetune_preset_under_the_flexible_runner_is_refused_not_ignored(tmp_path):
+    cfg = Config(
+        dict(
+            runner_type='FlexibleRunner',
+            strategy=dict(type='FSDPStrategy'),
+            finetune=dict(preset='linear_probe'),
+            work_dir=str(tmp_path),
+        )
+    )
+    with pytest.raises(ValueError) as raised:
+        build_runner(cfg)
+    message = str(raised.value)
+    assert message.startswith("finetune={'preset': 'linear_probe'} is applied by the default")
+    assert "runner_type='FlexibleRunner' (strategy 'FSDPStrategy') it would be ignored" in message
