@@ -16,6 +16,7 @@ import mmcv
 import numpy as np
 import pytest
 
+from mmaction_ft.datasets.cut_files import mp4_declared_size
 from mmaction_ft.datasets.transforms.decoding import (
     DecordDecode,
     DecordInit,
@@ -28,7 +29,6 @@ from mmaction_ft.datasets.video_io import (
     VideoInfo,
     import_decord,
     iter_video_frames,
-    mp4_declared_size,
     open_video,
     probe_video,
     write_video,
