@@ -9,6 +9,7 @@ See docs/inference.md.
 """
 
 import argparse
+import contextlib
 import os.path as osp
 import sys
 
@@ -26,6 +27,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1 ...')
     parser.add_argument('--window', type=float, help='seconds per window: a timeline of one video')
     parser.add_argument('--stride', type=float, help='seconds between windows (default: --window)')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: bfloat16 on a CPU with AVX-512 BF16 / AMX (about twice as fast '
+        'there), float16 on a GPU; scores differ from float32 by the rounding',
+    )
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={}, help='override config keys'
     )
@@ -54,6 +61,7 @@ def main() -> int:
     from mmaction_ft.apis import (
         collect_inputs,
         format_table,
+        inference_autocast,
         init_recognizer,
         predict_videos,
         write_predictions,
@@ -67,14 +75,20 @@ def main() -> int:
             model = init_recognizer(args.checkpoint, None, args.device, args.cfg_options)
     except (ValueError, OSError, UnsafeCheckpointError) as err:
         sys.exit(f'error: {err}')
+    precision = contextlib.nullcontext()
+    if args.amp:
+        precision, what = inference_autocast(args.device)
+        print(f'--amp: {what}')
     if args.window:
-        return timeline(model, args)
+        with precision:
+            return timeline(model, args)
 
     try:
         paths = collect_inputs(args.input, args.data_prefix)
     except FileNotFoundError as err:
         sys.exit(f'error: {err}')
-    rows, failures = predict_videos(model, paths, args.topk)
+    with precision:
+        rows, failures = predict_videos(model, paths, args.topk)
     print(format_table(rows))
     if args.out:
         write_predictions(rows, args.out)

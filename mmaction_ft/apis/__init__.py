@@ -1,6 +1,12 @@
 from .checkpoint_meta import checkpoint_classes, checkpoint_config, inference_settings
 from .eval_outputs import eval_outputs_dump, write_eval_outputs, write_test_outputs
-from .inference import detect_frame_template, inference_recognizer, init_recognizer, top_classes
+from .inference import (
+    detect_frame_template,
+    inference_autocast,
+    inference_recognizer,
+    init_recognizer,
+    top_classes,
+)
 from .predict import collect_inputs, format_table, predict_videos, write_predictions
 from .run_setup import (
     apply_precision,
@@ -23,6 +29,7 @@ __all__ = [
     'detect_frame_template',
     'eval_outputs_dump',
     'format_table',
+    'inference_autocast',
     'inference_recognizer',
     'inference_settings',
     'init_recognizer',

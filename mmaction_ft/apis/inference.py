@@ -12,12 +12,13 @@ gets ``ArrayDecode``. A video whose result is compared with ``tools/test.py`` th
 through exactly the transforms the test loop applies.
 """
 
+import contextlib
 import logging
 import os.path as osp
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -27,6 +28,7 @@ from mmengine.logging import print_log
 from torch import nn
 
 from mmaction_ft.structures import ActionDataSample
+from mmaction_ft.utils.cpu import cpu_bf16_choice
 
 from .checkpoint_meta import (
     NO_CONFIG_HELP,
@@ -361,6 +363,21 @@ def inference_recognizer(
         print_log(f'{name}: {note}', logger='current', level=logging.WARNING)
         result.set_metainfo(dict(short_video=note))
     return result
+
+
+def inference_autocast(device: Union[str, torch.device]) -> Tuple[ContextManager, str]:
+    """The autocast context for mixed-precision inference on ``device`` (``--amp`` of
+    ``tools/predict.py``) and what it does, for the user: float16 on a GPU, bfloat16 on a CPU
+    that computes it natively (AVX-512 BF16 / AMX), none (float32) on other CPUs, where bfloat16
+    would be emulated and slower. Scores move by the lower precision's rounding and are stored
+    in float32 either way."""
+    device_type = torch.device(device).type
+    if device_type == 'cuda':
+        return torch.autocast('cuda', dtype=torch.float16), 'float16 autocast on the GPU'
+    bf16, why = cpu_bf16_choice()
+    if bf16:
+        return torch.autocast('cpu', dtype=torch.bfloat16), f'bfloat16 autocast, because {why}'
+    return contextlib.nullcontext(), f'float32, because {why}'
 
 
 def top_classes(model: nn.Module, result: ActionDataSample, k: int = 5) -> List[Tuple[str, float]]:

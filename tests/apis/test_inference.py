@@ -13,6 +13,7 @@ import torch
 from mmaction_ft.apis import (
     checkpoint_config,
     detect_frame_template,
+    inference_autocast,
     inference_recognizer,
     inference_settings,
     init_recognizer,
@@ -32,6 +33,7 @@ from mmaction_ft.datasets.video_io import import_decord
 from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.engine import CheckpointMismatchError, UnsafeCheckpointError
 from mmaction_ft.registry import MODELS
+from mmaction_ft.utils import cpu
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = str(REPO / 'configs/demo/tsn_r18_demo_pretrain.py')
@@ -314,3 +316,30 @@ def test_timeline_needs_a_frame_rate(model, monkeypatch):
     monkeypatch.setattr(video_io, 'open_video', lambda path, backend: NoRate())
     with pytest.raises(ValueError, match='reports a frame rate of 0.0.*fps=N'):
         video_timeline(model, 'clip.mp4', window=1, stride=1)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the CPU choice')
+def test_inference_autocast_runs_bf16_only_where_the_cpu_computes_it(demo, model, monkeypatch):
+    """``tools/predict.py --amp``: bfloat16 on a CPU with AVX-512 BF16 / AMX, float32 elsewhere;
+    the stored scores are float32 either way and name the same class."""
+    seen = []
+    hook = model.backbone.register_forward_hook(lambda m, i, out: seen.append(out.dtype))
+    video = demo['videos'][0]
+    try:
+        plain = inference_recognizer(model, video)
+        monkeypatch.setattr(cpu, 'has_native_bf16', lambda: True)
+        context, what = inference_autocast('cpu')
+        assert what.startswith('bfloat16 autocast, because the CPU computes bfloat16 natively')
+        with context:
+            mixed = inference_recognizer(model, video)
+        monkeypatch.setattr(cpu, 'has_native_bf16', lambda: False)
+        context, what = inference_autocast('cpu')
+        assert what.startswith('float32, because this CPU has no bfloat16 instructions')
+        with context:
+            inference_recognizer(model, video)
+    finally:
+        hook.remove()
+    assert seen == [torch.float32, torch.bfloat16, torch.float32]
+    assert mixed.pred_score.dtype == torch.float32
+    assert mixed.pred_label == plain.pred_label
+    torch.testing.assert_close(mixed.pred_score, plain.pred_score, atol=0.05, rtol=0)
