@@ -6,7 +6,12 @@ Generates the data, pretrains a small TSN on 8 motions (once), finetunes it on 5
 
 import argparse
 
-from mmaction_ft.demo.finetune import demo_num_classes, format_summary, run_demo
+from mmaction_ft.demo.finetune import (
+    add_precision_option,
+    demo_num_classes,
+    format_summary,
+    run_demo,
+)
 
 
 def main() -> None:
@@ -16,12 +21,7 @@ def main() -> None:
     parser.add_argument(
         '--from-scratch', action='store_true', help='baseline: same schedule without load_from'
     )
-    parser.add_argument(
-        '--precision',
-        choices=['auto', 'amp', 'fp32'],
-        help="training precision instead of the configs' 'auto' (bfloat16 on a CPU with "
-        'AVX-512 BF16 / AMX, else float32); a source model made before is reused as it is',
-    )
+    add_precision_option(parser)
     args = parser.parse_args()
     result = run_demo(
         work_root=args.work_root,

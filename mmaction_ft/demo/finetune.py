@@ -8,6 +8,7 @@
 4. Test the best finetuned checkpoint with multi-clip x multi-crop views, as ``tools/test.py`` does.
 """
 
+import argparse
 import json
 import os
 import os.path as osp
@@ -18,6 +19,7 @@ from mmengine.config import Config
 
 from mmaction_ft.apis.run_setup import prepare_test_cfg, prepare_train_cfg, test_checkpoint
 from mmaction_ft.config import load_config
+from mmaction_ft.config.value_checks import PRECISIONS
 from mmaction_ft.demo.data import make_demo_dataset
 
 PRETRAIN_CONFIG = 'configs/demo/tsn_r18_demo_pretrain.py'
@@ -91,6 +93,16 @@ def best_checkpoint(runner) -> str:
             'config saves one with default_hooks.checkpoint.save_best'
         )
     return best
+
+
+def add_precision_option(parser: argparse.ArgumentParser) -> None:
+    """``--precision`` of the demo tools: passed to :func:`run_demo`."""
+    parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        help="training precision instead of the configs' 'auto' (bfloat16 on a CPU with "
+        'AVX-512 BF16 / AMX, else float32); a source model made before is reused as it is',
+    )
 
 
 def train_source_model(path: str, precision: Optional[str] = None) -> str:

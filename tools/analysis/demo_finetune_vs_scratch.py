@@ -11,19 +11,14 @@ seed on 2 CPU cores (plus the source model once).
 import argparse
 import statistics
 
-from mmaction_ft.demo.finetune import demo_num_classes, run_demo
+from mmaction_ft.demo.finetune import add_precision_option, demo_num_classes, run_demo
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--work-root', default='work_dirs/finetune_vs_scratch')
-    parser.add_argument(
-        '--precision',
-        choices=['auto', 'amp', 'fp32'],
-        help="training precision instead of the configs' 'auto' (bfloat16 on a CPU with "
-        'AVX-512 BF16 / AMX, else float32); a source model made before is reused as it is',
-    )
+    add_precision_option(parser)
     args = parser.parse_args()
 
     rows = []

@@ -255,9 +255,12 @@ class RawFrameDecode(BaseTransform):
 
     def _plan(self, content: bytes, results: dict) -> Tuple[int, Optional[Tuple[int, int]]]:
         """The reduction for a sample's frames, decided on its first frame (:meth:`reduction_for`;
-        1 for a non-JPEG, or with keypoints, whose coordinates refer to the full frame), and
-        that frame's full ``(h, w)``."""
-        size = jpeg_size(content) if 'keypoint' not in results else None
+        1 without a linked resize, for a non-JPEG, or with keypoints, whose coordinates refer to
+        the full frame), and that frame's full ``(h, w)`` (None where its header is not read:
+        evaluation pipelines do no work for this)."""
+        if self.shrink_for is None or 'keypoint' in results:
+            return 1, None
+        size = jpeg_size(content)
         return (self.reduction_for(size) if size else 1), size
 
     def transform(self, results: dict) -> dict:
