@@ -13,6 +13,7 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_activation_layer
 
 from .non_local import NonLocal3d
+from .resnet import add_identity
 
 
 class BasicBlock3d(nn.Module):
@@ -78,7 +79,7 @@ class BasicBlock3d(nn.Module):
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        return self.conv2(self.conv1(x)) + identity
+        return add_identity(self.conv2(self.conv1(x)), identity)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:
@@ -167,7 +168,7 @@ class Bottleneck3d(nn.Module):
 
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        return self.conv3(self.conv2(self.conv1(x))) + identity
+        return add_identity(self.conv3(self.conv2(self.conv1(x))), identity)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:

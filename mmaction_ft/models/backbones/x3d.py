@@ -19,6 +19,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmaction_ft.registry import MODELS
 
+from .resnet import add_identity
+
 
 def _round_width(width: float, multiplier: float, min_width: int = 8, divisor: int = 8) -> int:
     """``width * multiplier`` rounded to a multiple of ``divisor``, never below ``min_width``
@@ -108,7 +110,7 @@ class BlockX3D(nn.Module):
             out = self.se_module(out)
         out = self.conv3(self.swish(out))
         identity = x if self.downsample is None else self.downsample(x)
-        return out + identity
+        return add_identity(out, identity)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:

@@ -3,12 +3,18 @@ import logging
 import pytest
 import torch
 import torchvision
+from mmcv.cnn import ConvModule
 from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmaction_ft.engine import CheckpointMismatchError
 from mmaction_ft.models.backbones import ResNet
-from mmaction_ft.models.backbones.resnet import _torchvision_to_ours
+from mmaction_ft.models.backbones.resnet import (
+    BasicBlock,
+    Bottleneck,
+    _torchvision_to_ours,
+    add_identity,
+)
 
 
 class _Records(logging.Handler):
@@ -224,6 +230,54 @@ def test_with_cp_gives_the_same_output_and_gradients():
         checkpointed.layer2[0].conv1.conv.weight.grad,
         atol=1e-5,
     )
+
+
+def test_add_identity_adds_in_place_only_for_one_dtype():
+    out, identity = torch.ones(2, 3), torch.full((2, 3), 2.0)
+    assert add_identity(out, identity) is out
+    assert torch.equal(out, torch.full((2, 3), 3.0))
+    low = torch.ones(2, 3, dtype=torch.bfloat16)
+    mixed = add_identity(low, identity)  # as `+`: float32, and the bfloat16 input untouched
+    assert mixed.dtype == torch.float32 and torch.equal(mixed, torch.full((2, 3), 3.0))
+    assert torch.equal(low, torch.ones(2, 3, dtype=torch.bfloat16))
+
+
+def _projection(inplanes, outplanes, stride):
+    norm = dict(type='BN')
+    return ConvModule(inplanes, outplanes, 1, stride, bias=False, norm_cfg=norm, act_cfg=None)
+
+
+@pytest.mark.parametrize(
+    'block',
+    [
+        lambda: BasicBlock(8, 16, stride=2, downsample=_projection(8, 16, 2)),
+        lambda: Bottleneck(16, 4),
+        lambda: Bottleneck(8, 4, stride=2, downsample=_projection(8, 16, 2)),
+    ],
+)
+def test_residual_add_in_place_keeps_output_and_gradients(block):
+    # The branch's last norm output is overwritten by the sum; the block must still compute
+    # relu(branch(x) + identity(x)) and its gradients, as an out-of-place sum does.
+    torch.manual_seed(0)
+    block = block().train()
+    x = torch.randn(2, block.conv1.conv.in_channels, 8, 8, requires_grad=True)
+    out = block(x)
+    out.square().sum().backward()
+    grads = [x.grad.clone()] + [p.grad.clone() for p in block.parameters()]
+    x.grad = None
+    block.zero_grad()
+
+    convs = [block.conv1, block.conv2] + ([block.conv3] if hasattr(block, 'conv3') else [])
+    branch = x
+    for conv in convs:
+        branch = conv(branch)
+    identity = x if block.downsample is None else block.downsample(x)
+    reference = torch.relu(branch + identity)
+    reference.square().sum().backward()
+    ref_grads = [x.grad] + [p.grad for p in block.parameters()]
+    assert torch.allclose(out, reference, atol=1e-6)
+    for grad, ref_grad in zip(grads, ref_grads):
+        assert torch.allclose(grad, ref_grad, atol=1e-5)
 
 
 @pytest.mark.parametrize('pretrained', [True, False, 0, 1.0, dict(path='x.pth')])
