@@ -15,6 +15,7 @@ from mmaction_ft.models.backbones.resnet import (
     _torchvision_to_ours,
     add_identity,
 )
+from mmaction_ft.models.backbones.resnet3d_blocks import BasicBlock3d, Bottleneck3d
 
 
 class _Records(logging.Handler):
@@ -242,42 +243,34 @@ def test_add_identity_adds_in_place_only_for_one_dtype():
     assert torch.equal(low, torch.ones(2, 3, dtype=torch.bfloat16))
 
 
-def _projection(inplanes, outplanes, stride):
-    norm = dict(type='BN')
-    return ConvModule(inplanes, outplanes, 1, stride, bias=False, norm_cfg=norm, act_cfg=None)
+def _projection(inplanes, outplanes, stride, dims=2):
+    suffix, strides = ('', stride) if dims == 2 else ('3d', (1, stride, stride))
+    conv, norm = dict(type=f'Conv{suffix}'), dict(type=f'BN{suffix}')
+    return ConvModule(
+        inplanes, outplanes, 1, strides, bias=False, conv_cfg=conv, norm_cfg=norm, act_cfg=None
+    )
 
 
 @pytest.mark.parametrize(
-    'block',
+    'block, size',
     [
-        lambda: BasicBlock(8, 16, stride=2, downsample=_projection(8, 16, 2)),
-        lambda: Bottleneck(16, 4),
-        lambda: Bottleneck(8, 4, stride=2, downsample=_projection(8, 16, 2)),
+        (lambda: BasicBlock(8, 16, stride=2, downsample=_projection(8, 16, 2)), (8, 8)),
+        (lambda: Bottleneck(16, 4), (8, 8)),
+        (lambda: Bottleneck(8, 4, stride=2, downsample=_projection(8, 16, 2)), (8, 8)),
+        (lambda: BasicBlock3d(8, 16, 2, downsample=_projection(8, 16, 2, dims=3)), (4, 8, 8)),
+        (lambda: Bottleneck3d(16, 4), (4, 8, 8)),
+        (lambda: Bottleneck3d(8, 4, 2, downsample=_projection(8, 16, 2, dims=3)), (4, 8, 8)),
     ],
 )
-def test_residual_add_in_place_keeps_output_and_gradients(block):
-    # The branch's last norm output is overwritten by the sum; the block must still compute
-    # relu(branch(x) + identity(x)) and its gradients, as an out-of-place sum does.
+def test_residual_add_in_place_keeps_output_and_gradients(
+    block, size, residual_block_check, resnet_branch
+):
+    # The sum overwrites the branch's last norm output (add_identity, also in the 3D blocks);
+    # the block must still compute relu(branch(x) + identity(x)) and the same gradients.
     torch.manual_seed(0)
     block = block().train()
-    x = torch.randn(2, block.conv1.conv.in_channels, 8, 8, requires_grad=True)
-    out = block(x)
-    out.square().sum().backward()
-    grads = [x.grad.clone()] + [p.grad.clone() for p in block.parameters()]
-    x.grad = None
-    block.zero_grad()
-
-    convs = [block.conv1, block.conv2] + ([block.conv3] if hasattr(block, 'conv3') else [])
-    branch = x
-    for conv in convs:
-        branch = conv(branch)
-    identity = x if block.downsample is None else block.downsample(x)
-    reference = torch.relu(branch + identity)
-    reference.square().sum().backward()
-    ref_grads = [x.grad] + [p.grad for p in block.parameters()]
-    assert torch.allclose(out, reference, atol=1e-6)
-    for grad, ref_grad in zip(grads, ref_grads):
-        assert torch.allclose(grad, ref_grad, atol=1e-5)
+    x = torch.randn(2, block.conv1.conv.in_channels, *size, requires_grad=True)
+    residual_block_check(block, x, resnet_branch(block))
 
 
 @pytest.mark.parametrize('pretrained', [True, False, 0, 1.0, dict(path='x.pth')])

@@ -3,7 +3,6 @@ import logging
 import pytest
 import torch
 import torchvision
-from mmcv.cnn import ConvModule
 from mmengine.logging import MMLogger
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -11,7 +10,6 @@ from mmaction_ft.engine import CheckpointMismatchError
 from mmaction_ft.models.backbones import ResNet, ResNet3d
 from mmaction_ft.models.backbones.non_local import NonLocal3d
 from mmaction_ft.models.backbones.resnet3d import inflate_2d_state_dict
-from mmaction_ft.models.backbones.resnet3d_blocks import BasicBlock3d, Bottleneck3d
 from mmaction_ft.registry import MODELS
 
 # The backbone of MMAction2's i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py.
@@ -297,44 +295,3 @@ def test_3d_pretrained_loads_every_tensor_or_names_the_missing_one(tmp_path):
     )
     with pytest.raises(CheckpointMismatchError, match=r'layer2\.0\.non_local_block\.g\.conv'):
         model.init_weights()
-
-
-def _projection3d(inplanes, outplanes, stride):
-    return ConvModule(
-        inplanes,
-        outplanes,
-        1,
-        (1, stride, stride),
-        bias=False,
-        conv_cfg=dict(type='Conv3d'),
-        norm_cfg=dict(type='BN3d'),
-        act_cfg=None,
-    )
-
-
-@pytest.mark.parametrize(
-    'make_block',
-    [
-        lambda: BasicBlock3d(8, 16, spatial_stride=2, downsample=_projection3d(8, 16, 2)),
-        lambda: Bottleneck3d(16, 4),
-        lambda: Bottleneck3d(8, 4, spatial_stride=2, downsample=_projection3d(8, 16, 2)),
-    ],
-)
-def test_residual_add_in_place_keeps_output_and_gradients(make_block):
-    # The sum overwrites the branch's last norm output (resnet.add_identity); the block must
-    # still compute relu(branch(x) + identity(x)) and the same gradients.
-    torch.manual_seed(0)
-    block = make_block().train()
-    x = torch.randn(2, block.conv1.conv.in_channels, 4, 8, 8, requires_grad=True)
-    block(x).square().sum().backward()
-    grads = [x.grad.clone()] + [p.grad.clone() for p in block.parameters()]
-    x.grad = None
-    block.zero_grad()
-
-    branch = x
-    for conv in [block.conv1, block.conv2] + ([block.conv3] if hasattr(block, 'conv3') else []):
-        branch = conv(branch)
-    identity = x if block.downsample is None else block.downsample(x)
-    torch.relu(branch + identity).square().sum().backward()
-    for grad, ref_grad in zip(grads, [x.grad] + [p.grad for p in block.parameters()]):
-        assert torch.allclose(grad, ref_grad, atol=1e-5)
