@@ -28,8 +28,7 @@ from mmaction_ft.apis import (
 from mmaction_ft.apis.inference import build_inference_pipeline
 from mmaction_ft.apis.timeline import sliding_windows
 from mmaction_ft.config import load_config
-from mmaction_ft.datasets.transforms.decoding import DecodeError
-from mmaction_ft.datasets.video_io import import_decord
+from mmaction_ft.datasets.video_io import DecodeError, import_decord
 from mmaction_ft.demo.data import make_demo_dataset
 from mmaction_ft.engine import CheckpointMismatchError, UnsafeCheckpointError
 from mmaction_ft.registry import MODELS

@@ -34,6 +34,20 @@ def test_inputs_of_one_shape_become_one_tensor():
     assert torch.equal(torch.stack(pseudo_collate(data)['inputs']), batch['inputs'])
 
 
+def test_the_main_process_stacks_without_torch_threads(monkeypatch):
+    # num_workers=0: the copy runs on numpy (no OpenMP threads left spinning); a dtype numpy
+    # lacks (bfloat16) goes through torch.stack.
+    calls = []
+    real_stack = torch.stack
+    monkeypatch.setattr(torch, 'stack', lambda *a, **k: calls.append(1) or real_stack(*a, **k))
+    data = [Clips()[i] for i in range(4)]
+    batch = action_collate(data)
+    assert not calls and batch['inputs'].dtype == torch.uint8
+    assert torch.equal(batch['inputs'], real_stack([d['inputs'] for d in data]))
+    low = [dict(d, inputs=d['inputs'].to(torch.bfloat16)) for d in data]
+    assert action_collate(low)['inputs'].dtype == torch.bfloat16 and calls == [1]
+
+
 def test_inputs_that_differ_stay_a_list():
     data = [Clips(sizes=(8, 6))[i] for i in range(2)]
     batch = action_collate(data)

@@ -15,7 +15,7 @@ own message. The formats are those of the datasets::
 
 Files are checked the way the pipeline reads them: every frame file a rawframes line needs
 (``offset + start_index ...``, both ``x``/``y`` files for flow) is decoded with
-:func:`~mmaction_ft.datasets.transforms.decoding.decode_frame_bytes`, the decoder of
+:func:`~mmaction_ft.datasets.frame_files.decode_frame_bytes`, the decoder of
 ``RawFrameDecode`` (with the pipeline's ``decoding_backend``); a video is opened, and decoded
 to its end, with the :mod:`~mmaction_ft.datasets.video_io` reader of the pipeline's ``*Init``
 transform (decord unless the pipeline says ``PyAVInit`` / ``OpenCVInit``). With
@@ -55,13 +55,13 @@ from mmaction_ft.config import load_config
 from mmaction_ft.registry import DATASETS, building_scope
 
 from ..base import BaseActionDataset
+from ..frame_files import decode_frame_bytes
 from ..rawframe_dataset import RawframeDataset
 from ..transforms.decoding import (
     DecordInit,
     OpenCVInit,
     PyAVInit,
     RawFrameDecode,
-    decode_frame_bytes,
     video_file_path,
 )
 from ..video_dataset import VideoDataset

@@ -7,17 +7,17 @@ frames and drops the reader. Every error names the file it could not read.
 
 import io
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
-import cv2
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.fileio import get as get_bytes
 
 from mmaction_ft.registry import TRANSFORMS
+from mmaction_ft.utils.threads import map_in_threads, sample_threads
 
-from ..video_io import DecodeError, gather_frames, open_video
+from ..frame_files import JPEG_START, REDUCTIONS, decode_frame_bytes, jpeg_size
+from ..video_io import gather_frames, open_video
 
 IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
 IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
@@ -62,119 +62,6 @@ def _frame_inds(results: dict) -> np.ndarray:
     return frame_inds
 
 
-# Signatures and end markers of the two common frame formats. Some cv2 builds decode a JPEG cut
-# short as far as its data goes (the rest grey) with only a libjpeg warning on stderr, so a file
-# without its end-of-image marker is refused before decoding, whatever the decoder; the marker is
-# searched in the last KiB because some writers pad a few bytes after it.
-_JPEG_START, _JPEG_END = b'\xff\xd8', b'\xff\xd9'
-_PNG_START, _PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND'
-_END_MARKER_WINDOW = 1024
-_IMREAD_COLOR_RGB = getattr(cv2, 'IMREAD_COLOR_RGB', None)  # OpenCV >= 4.10
-
-
-# Frame header markers (SOF0-SOF15 but DHT C4, JPG C8 and DAC CC) hold height and width; markers
-# without a length field: TEM 01 and RST0-7 D0-D7.
-_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-_JPEG_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD8)})
-_JPEG_SOS = 0xDA
-REDUCTIONS = (8, 4, 2)  # libjpeg's DCT scalings that OpenCV's IMREAD_REDUCED_* flags expose
-
-
-def jpeg_size(content: bytes) -> Optional[Tuple[int, int]]:
-    """``(height, width)`` from a JPEG's frame header, without decoding; None when ``content``
-    is not a JPEG or its header cannot be read before the image data."""
-    if not content.startswith(_JPEG_START):
-        return None
-    pos, end = 2, len(content)
-    while pos + 4 <= end:
-        if content[pos] != 0xFF:
-            return None
-        marker = content[pos + 1]
-        if marker == 0xFF:  # fill byte before a marker
-            pos += 1
-        elif marker in _JPEG_NO_LENGTH:
-            pos += 2
-        elif marker in _JPEG_SOF:
-            if pos + 9 > end:
-                return None
-            return (
-                int.from_bytes(content[pos + 5 : pos + 7], 'big'),
-                int.from_bytes(content[pos + 7 : pos + 9], 'big'),
-            )
-        elif marker == _JPEG_SOS:
-            return None
-        else:
-            pos += 2 + int.from_bytes(content[pos + 2 : pos + 4], 'big')
-    return None
-
-
-def _reduced_flag(reduction: int) -> int:
-    """The ``cv2.imdecode`` flag that decodes at ``1 / reduction`` of the size, in RGB where
-    OpenCV can (>= 4.10; the caller converts BGR otherwise)."""
-    if _IMREAD_COLOR_RGB is not None:
-        # IMREAD_REDUCED_GRAYSCALE_k is the bare scaling bit; with COLOR_RGB it decodes RGB.
-        return getattr(cv2, f'IMREAD_REDUCED_GRAYSCALE_{reduction}') | _IMREAD_COLOR_RGB
-    return getattr(cv2, f'IMREAD_REDUCED_COLOR_{reduction}')
-
-
-def decode_frame_bytes(
-    content: bytes, path: str, flag: str = 'color', backend: str = 'cv2', reduction: int = 1
-) -> np.ndarray:
-    """Decode the bytes of one frame file as an RGB (or grayscale) uint8 image.
-
-    The one frame decoder of training (:class:`RawFrameDecode`) and the dataset doctor
-    (:mod:`mmaction_ft.datasets.preparation.doctor`), so both refuse the same files.
-
-    Args:
-        content: The bytes of the file.
-        path: Where they come from, named in errors.
-        flag: ``'color'`` (``H x W x 3`` RGB) or ``'grayscale'`` (``H x W``), as
-            ``mmcv.imfrombytes``.
-        backend: Image decoder of ``mmcv.imfrombytes`` (one of ``IMAGE_BACKENDS``).
-        reduction: 2, 4 or 8 decode a colour JPEG at that fraction of its size (each side
-            rounded up) with libjpeg's DCT scaling, through OpenCV (``backend='cv2'``): less
-            work than the full image. 1 decodes it whole.
-
-    Raises:
-        DecodeError: The file is empty, is a JPEG without its end-of-image marker ``FFD9`` or a
-            PNG without its ``IEND`` chunk (truncated), or cannot be decoded; the message names
-            the file.
-    """
-    name = osp.abspath(path) if '://' not in path else path
-    if not content:
-        raise DecodeError(f'frame file {name} is empty (0 bytes)')
-    tail = content[-_END_MARKER_WINDOW:]
-    if content.startswith(_JPEG_START) and _JPEG_END not in tail:
-        raise DecodeError(
-            f'frame file {name} is a truncated JPEG ({len(content)} bytes, no end-of-image '
-            'marker FFD9 at its end)'
-        )
-    if content.startswith(_PNG_START) and _PNG_END not in tail:
-        raise DecodeError(
-            f'frame file {name} is a truncated PNG ({len(content)} bytes, no IEND chunk at its end)'
-        )
-    if reduction != 1 and (reduction not in REDUCTIONS or backend != 'cv2' or flag != 'color'):
-        raise ValueError(
-            f'reduction={reduction!r} needs one of {REDUCTIONS}, a colour frame and the cv2 '
-            f'backend (got flag={flag!r}, backend={backend!r})'
-        )
-    try:
-        if reduction != 1:
-            img = cv2.imdecode(np.frombuffer(content, np.uint8), _reduced_flag(reduction))
-            if _IMREAD_COLOR_RGB is None and img is not None:
-                img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-        elif backend == 'cv2' and flag == 'color' and _IMREAD_COLOR_RGB is not None:
-            # libjpeg writes RGB directly: no BGR image and conversion pass (mmcv's way).
-            img = cv2.imdecode(np.frombuffer(content, np.uint8), _IMREAD_COLOR_RGB)
-        else:
-            img = mmcv.imfrombytes(content, flag=flag, channel_order='rgb', backend=backend)
-    except Exception as err:
-        raise DecodeError(f'cannot decode frame file {name}: {err}') from err
-    if img is None:
-        raise DecodeError(f'cannot decode frame file {name} ({len(content)} bytes)')
-    return img
-
-
 def _set_frames(results: dict, imgs: List[np.ndarray]) -> dict:
     results['imgs'] = imgs
     results['original_shape'] = imgs[0].shape[:2]
@@ -202,6 +89,10 @@ class RawFrameDecode(BaseTransform):
     (``tests/datasets/transforms/test_reduced_decoding.py``). Evaluation pipelines decode
     whole, as MMAction2.
 
+    Outside dataloader workers (``num_workers=0``, prediction) the frames of a sample are read
+    and decoded on up to 4 threads, one per core (:mod:`mmaction_ft.utils.threads`); workers,
+    already parallel, decode one frame after another. Same frames either way.
+
     Required Keys:
         - frame_dir
         - filename_tmpl
@@ -219,14 +110,29 @@ class RawFrameDecode(BaseTransform):
         io_backend: ``'disk'`` or an mmengine file backend (``'petrel'``, ``'http'`` ...).
         decoding_backend: Image decoder of ``mmcv.imfrombytes``: ``'cv2'``, ``'pillow'``,
             ``'turbojpeg'`` or ``'tifffile'``.
+        num_threads: Threads that read and decode a sample's frames (local files); None
+            chooses (see above), 1 reads them one by one in any process.
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    def __init__(self, io_backend: str = 'disk', decoding_backend: str = 'cv2', **kwargs) -> None:
+    def __init__(
+        self,
+        io_backend: str = 'disk',
+        decoding_backend: str = 'cv2',
+        num_threads: Optional[int] = None,
+        **kwargs,
+    ) -> None:
         _check_option('RawFrameDecode', 'io_backend', io_backend, IO_BACKENDS)
         _check_option('RawFrameDecode', 'decoding_backend', decoding_backend, IMAGE_BACKENDS)
+        if num_threads is not None and (
+            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
+        ):
+            raise ValueError(
+                f'RawFrameDecode: num_threads must be None or a positive int, got {num_threads!r}'
+            )
         self.io_backend = io_backend
         self.decoding_backend = decoding_backend
+        self.num_threads = num_threads
         self.kwargs = kwargs
         # The Resize that follows, set by fuse_pipeline for training pipelines: JPEG frames are
         # then decoded at 1/2, 1/4 or 1/8 of their size where that still feeds it more pixels
@@ -249,9 +155,19 @@ class RawFrameDecode(BaseTransform):
                 return reduction
         return 1
 
+    @staticmethod
+    def _path(results: dict, idx: int, axis: Optional[str] = None) -> str:
+        """The file of frame ``idx`` (of flow component ``axis``, ``'x'`` or ``'y'``)."""
+        number = idx + results.get('offset', 0)
+        template = results['filename_tmpl']
+        name = template.format(number) if axis is None else template.format(axis, number)
+        return osp.join(results['frame_dir'], name)
+
+    def _read(self, path: str) -> bytes:
+        return _read_file(path, self.io_backend, self.kwargs, 'frame file')
+
     def _load(self, path: str, flag: str) -> np.ndarray:
-        content = _read_file(path, self.io_backend, self.kwargs, 'frame file')
-        return decode_frame_bytes(content, path, flag, self.decoding_backend)
+        return decode_frame_bytes(self._read(path), path, flag, self.decoding_backend)
 
     def _plan(self, content: bytes, results: dict) -> Tuple[int, Optional[Tuple[int, int]]]:
         """The reduction for a sample's frames, decided on its first frame (:meth:`reduction_for`;
@@ -265,32 +181,29 @@ class RawFrameDecode(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Read ``imgs`` for ``frame_inds``."""
-        frame_dir = results['frame_dir']
-        template = results['filename_tmpl']
         modality = results['modality']
-        offset = results.get('offset', 0)
-        frames: Dict[int, np.ndarray] = {}
+        if modality not in ('RGB', 'Flow'):
+            raise ValueError(f'RawFrameDecode: modality must be RGB or Flow, got {modality!r}')
         frame_inds = _frame_inds(results)
-        reduction, original = None, None
-        for idx in frame_inds:
-            idx = int(idx)
-            if idx in frames:
-                continue
-            if modality == 'RGB':
-                path = osp.join(frame_dir, template.format(idx + offset))
-                content = _read_file(path, self.io_backend, self.kwargs, 'frame file')
-                if reduction is None:
-                    reduction, original = self._plan(content, results)
-                scaled = reduction if content.startswith(_JPEG_START) else 1
-                frames[idx] = decode_frame_bytes(
-                    content, path, 'color', self.decoding_backend, scaled
-                )
-            elif modality == 'Flow':
-                x = self._load(osp.join(frame_dir, template.format('x', idx + offset)), 'grayscale')
-                y = self._load(osp.join(frame_dir, template.format('y', idx + offset)), 'grayscale')
-                frames[idx] = np.stack([x, y], axis=-1)
-            else:
-                raise ValueError(f'RawFrameDecode: modality must be RGB or Flow, got {modality!r}')
+        unique = list(dict.fromkeys(int(idx) for idx in frame_inds))
+        reduction, original, first = None, None, None
+        if modality == 'RGB' and unique:
+            # The first frame decides the reduction of all (see _plan).
+            first = self._read(self._path(results, unique[0]))
+            reduction, original = self._plan(first, results)
+
+        def load(idx: int) -> np.ndarray:
+            if modality == 'Flow':
+                x, y = (self._load(self._path(results, idx, axis), 'grayscale') for axis in 'xy')
+                return np.stack([x, y], axis=-1)
+            path = self._path(results, idx)
+            content = first if idx == unique[0] else self._read(path)
+            scaled = reduction if content.startswith(JPEG_START) else 1
+            return decode_frame_bytes(content, path, 'color', self.decoding_backend, scaled)
+
+        # Other file backends (object stores, databases) may not be thread-safe: one by one.
+        threads = sample_threads(len(unique), self.num_threads) if self.io_backend == 'disk' else 1
+        frames = dict(zip(unique, map_in_threads(load, unique, threads)))
         results = _set_frames(results, gather_frames(frame_inds, frames))
         if reduction not in (None, 1):
             # As if decoded whole and resized: the file's size, and the scale so far.

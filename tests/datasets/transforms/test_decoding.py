@@ -2,8 +2,6 @@
 
 import os.path as osp
 
-import cv2
-import mmcv
 import numpy as np
 import pytest
 
@@ -17,7 +15,7 @@ from mmaction_ft.datasets.transforms import (
     RawFrameDecode,
     SampleFrames,
 )
-from mmaction_ft.datasets.transforms.decoding import DecodeError, decode_frame_bytes
+from mmaction_ft.datasets.video_io import DecodeError
 
 VIDEO_BACKENDS = {
     'decord': (DecordInit, DecordDecode),
@@ -83,6 +81,28 @@ def test_rawframe_decode_corrupt_frame_names_file(tmp_path, make_frames):
         RawFrameDecode().transform(frame_results(tmp_path / 'v', [1, 2]))
 
 
+def test_rawframe_decode_on_threads_gives_the_serial_frames(tmp_path, make_frames):
+    make_frames(tmp_path / 'v', 8)
+    sample = frame_results(tmp_path / 'v', [8, 1, 5, 5, 2, 7, 3])
+    serial = RawFrameDecode(num_threads=1).transform(dict(sample))['imgs']
+    threaded = RawFrameDecode(num_threads=3).transform(dict(sample))['imgs']
+    assert len(threaded) == 7 and all(np.array_equal(a, b) for a, b in zip(serial, threaded))
+
+
+def test_rawframe_decode_on_threads_names_the_first_bad_frame_in_order(tmp_path, make_frames):
+    make_frames(tmp_path / 'v', 6)
+    for name in ('img_00003.jpg', 'img_00005.jpg'):
+        (tmp_path / 'v' / name).write_bytes(b'not a jpeg' * 10)
+    with pytest.raises(DecodeError, match='img_00003.jpg'):
+        RawFrameDecode(num_threads=4).transform(frame_results(tmp_path / 'v', [1, 2, 3, 4, 5, 6]))
+
+
+@pytest.mark.parametrize('bad', [0, -1, 1.5, True, '2'])
+def test_rawframe_decode_num_threads_is_checked(bad):
+    with pytest.raises(ValueError, match='RawFrameDecode: num_threads must be None or a positive'):
+        RawFrameDecode(num_threads=bad)
+
+
 @pytest.mark.parametrize('backend', ['cv2', 'pillow'])
 def test_rawframe_decode_refuses_truncated_jpeg(tmp_path, make_frames, backend):
     make_frames(tmp_path / 'v', 3)
@@ -94,22 +114,6 @@ def test_rawframe_decode_refuses_truncated_jpeg(tmp_path, make_frames, backend):
     path.write_bytes(b'')
     with pytest.raises(DecodeError, match=r'img_00002.jpg is empty \(0 bytes\)'):
         RawFrameDecode().transform(frame_results(tmp_path / 'v', [2]))
-
-
-def test_decode_frame_bytes_checks_end_markers(tmp_path):
-    rgb = np.zeros((32, 32, 3), np.uint8)
-    rgb[:, :16] = (250, 10, 10)
-    jpeg = cv2.imencode('.jpg', rgb[..., ::-1])[1].tobytes()
-    png = cv2.imencode('.png', rgb[..., ::-1])[1].tobytes()
-    # Bytes after the end marker (some writers pad files) are not truncation.
-    img = decode_frame_bytes(jpeg + b'\x00' * 16, 'a.jpg')
-    assert img.shape == (32, 32, 3) and img[0, 0, 0] > 200  # RGB order
-    assert np.array_equal(decode_frame_bytes(png, 'a.png'), rgb)
-    assert decode_frame_bytes(png, 'a.png', flag='grayscale').shape == (32, 32)
-    with pytest.raises(DecodeError, match=r'frame.png is a truncated PNG'):
-        decode_frame_bytes(png[:-20], str(tmp_path / 'frame.png'))
-    with pytest.raises(DecodeError, match=r'cannot decode frame file .*junk.jpg'):
-        decode_frame_bytes(b'\xff\xd8 not really a jpeg \xff\xd9', str(tmp_path / 'junk.jpg'))
 
 
 def test_rawframe_decode_flow_stacks_x_and_y(tmp_path, make_frames):
@@ -213,17 +217,3 @@ def test_opencv_init_accepts_0x_num_threads(tiny_video):
     for bad in (-1, 1.5, '2'):
         with pytest.raises(ValueError, match='OpenCVInit: num_threads must be an int >= 0'):
             OpenCVInit(num_threads=bad)
-
-
-@pytest.mark.parametrize('ext', ['.jpg', '.png', '.gray.jpg'])
-def test_decode_frame_bytes_gives_mmcvs_pixels(ext):
-    """The direct RGB decode equals mmcv's decode-then-convert, pixel for pixel."""
-    noise = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
-    image = noise[..., 0] if ext == '.gray.jpg' else noise
-    content = cv2.imencode(ext[-4:], image)[1].tobytes()
-    expected = mmcv.imfrombytes(content, flag='color', channel_order='rgb')
-    got = decode_frame_bytes(content, 'frame' + ext)
-    assert got.shape == expected.shape == (24, 32, 3)
-    assert np.array_equal(got, expected)
-    if ext != '.gray.jpg':  # RGB, not BGR
-        assert not np.array_equal(got, mmcv.imfrombytes(content, flag='color', channel_order='bgr'))

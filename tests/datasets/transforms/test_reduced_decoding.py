@@ -5,11 +5,7 @@ import numpy as np
 import pytest
 
 from mmaction_ft.datasets.transforms import decoding
-from mmaction_ft.datasets.transforms.decoding import (
-    RawFrameDecode,
-    decode_frame_bytes,
-    jpeg_size,
-)
+from mmaction_ft.datasets.transforms.decoding import RawFrameDecode
 from mmaction_ft.datasets.transforms.fusion import FusedGeometry, fuse_pipeline
 from mmaction_ft.registry import TRANSFORMS
 
@@ -47,37 +43,6 @@ def _linked(scale=(-1, 256), **resize):
     decode = RawFrameDecode()
     decode.shrink_for = TRANSFORMS.build(dict(type='Resize', scale=scale, **resize))
     return decode
-
-
-@pytest.mark.parametrize('progressive', [False, True])
-def test_jpeg_size_reads_the_frame_header(progressive):
-    assert jpeg_size(_jpeg(_frame(37, 50), progressive)) == (37, 50)
-
-
-def test_jpeg_size_of_other_bytes_is_none():
-    ok, png = cv2.imencode('.png', _frame(8, 8))
-    assert jpeg_size(png.tobytes()) is None
-    assert jpeg_size(b'\xff\xd8\xff') is None  # cut before any header
-    assert jpeg_size(b'') is None
-
-
-@pytest.mark.parametrize('reduction', [2, 4, 8])
-def test_reduced_decode_is_opencvs_scaled_decode_in_rgb(reduction):
-    content = _jpeg(_frame(240, 322))
-    img = decode_frame_bytes(content, 'f.jpg', reduction=reduction)
-    bgr = cv2.imdecode(
-        np.frombuffer(content, np.uint8), getattr(cv2, f'IMREAD_REDUCED_COLOR_{reduction}')
-    )
-    assert img.shape == (-(-240 // reduction), -(-322 // reduction), 3)  # sides rounded up
-    np.testing.assert_array_equal(img, bgr[..., ::-1])
-
-
-def test_reduction_is_refused_where_it_cannot_apply():
-    content = _jpeg(_frame(16, 16))
-    with pytest.raises(ValueError, match='reduction=3 needs one of'):
-        decode_frame_bytes(content, 'f.jpg', reduction=3)
-    with pytest.raises(ValueError, match="flag='grayscale'"):
-        decode_frame_bytes(content, 'f.jpg', flag='grayscale', reduction=2)
 
 
 @pytest.mark.parametrize(
