@@ -71,6 +71,12 @@ def _reduced_flag(reduction: int) -> int:
     return getattr(cv2, f'IMREAD_REDUCED_COLOR_{reduction}')
 
 
+def _shown(path: str) -> str:
+    """``path`` as errors name it: absolute for a local file (made only for an error: the
+    ``getcwd`` call costs per frame)."""
+    return osp.abspath(path) if '://' not in path else path
+
+
 def decode_frame_bytes(
     content: bytes, path: str, flag: str = 'color', backend: str = 'cv2', reduction: int = 1
 ) -> np.ndarray:
@@ -91,18 +97,18 @@ def decode_frame_bytes(
             PNG without its ``IEND`` chunk (truncated), or cannot be decoded; the message names
             the file.
     """
-    name = osp.abspath(path) if '://' not in path else path
     if not content:
-        raise DecodeError(f'frame file {name} is empty (0 bytes)')
+        raise DecodeError(f'frame file {_shown(path)} is empty (0 bytes)')
     tail = content[-_END_MARKER_WINDOW:]
     if content.startswith(JPEG_START) and _JPEG_END not in tail:
         raise DecodeError(
-            f'frame file {name} is a truncated JPEG ({len(content)} bytes, no end-of-image '
+            f'frame file {_shown(path)} is a truncated JPEG ({len(content)} bytes, no end-of-image '
             'marker FFD9 at its end)'
         )
     if content.startswith(_PNG_START) and _PNG_END not in tail:
         raise DecodeError(
-            f'frame file {name} is a truncated PNG ({len(content)} bytes, no IEND chunk at its end)'
+            f'frame file {_shown(path)} is a truncated PNG ({len(content)} bytes, no IEND chunk '
+            'at its end)'
         )
     if reduction != 1 and (reduction not in REDUCTIONS or backend != 'cv2' or flag != 'color'):
         raise ValueError(
@@ -120,7 +126,7 @@ def decode_frame_bytes(
         else:
             img = mmcv.imfrombytes(content, flag=flag, channel_order='rgb', backend=backend)
     except Exception as err:
-        raise DecodeError(f'cannot decode frame file {name}: {err}') from err
+        raise DecodeError(f'cannot decode frame file {_shown(path)}: {err}') from err
     if img is None:
-        raise DecodeError(f'cannot decode frame file {name} ({len(content)} bytes)')
+        raise DecodeError(f'cannot decode frame file {_shown(path)} ({len(content)} bytes)')
     return img
