@@ -215,7 +215,7 @@ class RawFrameDecode(BaseTransform):
     def __repr__(self) -> str:
         return (
             f'{type(self).__name__}(io_backend={self.io_backend!r}, '
-            f'decoding_backend={self.decoding_backend!r})'
+            f'decoding_backend={self.decoding_backend!r}, num_threads={self.num_threads!r})'
         )
 
 

@@ -87,6 +87,7 @@ def test_rawframe_decode_on_threads_gives_the_serial_frames(tmp_path, make_frame
     serial = RawFrameDecode(num_threads=1).transform(dict(sample))['imgs']
     threaded = RawFrameDecode(num_threads=3).transform(dict(sample))['imgs']
     assert len(threaded) == 7 and all(np.array_equal(a, b) for a, b in zip(serial, threaded))
+    assert 'num_threads=3' in repr(RawFrameDecode(num_threads=3))
 
 
 def test_rawframe_decode_on_threads_names_the_first_bad_frame_in_order(tmp_path, make_frames):
