@@ -16,7 +16,8 @@ from typing import List, NamedTuple
 
 import torch
 
-from mmaction_ft.engine.checkpoint import expected_hash_prefix, load_checkpoint_file
+from mmaction_ft.engine.checkpoint import load_checkpoint_file
+from mmaction_ft.engine.checkpoint_download import expected_hash_prefix
 from mmaction_ft.engine.checkpoint_files import replace_durably
 
 __all__ = ['HASH_LENGTH', 'KEPT_KEYS', 'Published', 'file_sha256', 'publish_checkpoint']

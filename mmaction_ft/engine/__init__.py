@@ -6,14 +6,12 @@ constructors and parameter schedulers.
 
 from . import distributed, hooks, loops  # noqa: F401  (register their classes)
 from .amp_optim_wrapper import AmpOptimWrapper
-from .checkpoint import (
+from .checkpoint import UnsafeCheckpointError, get_state_dict, load_checkpoint_file
+from .checkpoint_download import (
     CheckpointDownloadError,
     ChecksumMismatchError,
-    UnsafeCheckpointError,
     default_cache_dir,
     download_checkpoint,
-    get_state_dict,
-    load_checkpoint_file,
     torchvision_url,
 )
 from .layer_decay_optim_wrapper_constructor import LearningRateDecayOptimizerConstructor

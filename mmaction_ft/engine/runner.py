@@ -52,7 +52,7 @@ from torch.utils.data import DataLoader
 
 from mmaction_ft.registry import FUNCTIONS, RUNNERS
 
-from .checkpoint import config_keys_of_sources
+from .checkpoint_download import config_keys_of_sources
 from .checkpoint_files import find_resumable_checkpoint, written_atomically
 from .checkpoint_loading import ActionCheckpointLoading, check_load_cfg, classifier_prefixes
 from .class_weight_hook import ClassWeightHook, auto_class_weight_losses
