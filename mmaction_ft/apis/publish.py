@@ -4,8 +4,8 @@ A training checkpoint also holds the optimizer state, the message hub (logged sc
 LR schedulers' state, two to three times the weights. A published file keeps ``state_dict`` and
 ``meta`` (the config and class names inference reads, see ``checkpoint_meta``) and carries the
 first 8 hex digits of its sha256 in its name, as MMAction2's model-zoo files do
-(``tsn_..._20220906-cd10898e.pth``); ``engine.checkpoint`` checks that prefix when it downloads
-the file.
+(``tsn_..._20220906-cd10898e.pth``); ``engine.checkpoint_download`` checks that prefix when it
+downloads the file.
 """
 
 import hashlib

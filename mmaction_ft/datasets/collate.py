@@ -49,7 +49,11 @@ def action_collate(data_batch: Sequence[Any]) -> Any:
         storage = first._typed_storage()._new_shared(len(inputs) * first.numel())
         out = first.new(storage).resize_(len(inputs), *first.shape)
         batch['inputs'] = torch.stack(inputs, out=out)  # [N, *sample shape]
-    elif first.dtype in _NUMPY_DTYPES and not first.requires_grad:
+    elif (
+        first.dtype in _NUMPY_DTYPES
+        and first.device.type == 'cpu'
+        and not any(x.requires_grad for x in inputs)
+    ):
         # In the main process (num_workers=0) numpy copies on this thread: torch.stack would
         # start OpenMP's threads, which then spin for milliseconds (libgomp) on the cores that
         # decode the next batch's frames (mmaction_ft.utils.threads), taking its speed-up.

@@ -24,7 +24,18 @@ R = TypeVar('R')
 MAX_THREADS = 4  # a clip's frames; beyond this the hand-overs cost what the cores give
 
 _pool: Optional[ThreadPoolExecutor] = None
-_pool_owner = (0, 0)  # (pid, helper threads) of the process that made _pool
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    # A forked child inherits the pool object but not its threads: it makes its own.
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, 'register_at_fork'):  # POSIX
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def usable_cores() -> int:
@@ -47,14 +58,14 @@ def sample_threads(num_items: int, requested: Optional[int] = None) -> int:
 
 
 def _helpers(count: int) -> ThreadPoolExecutor:
-    """This process's helper threads (at least ``count``); made anew after a fork, whose child
-    inherits the pool object but not its threads."""
-    global _pool, _pool_owner
-    pid, size = _pool_owner
-    if _pool is None or pid != os.getpid() or size < count:
-        _pool = ThreadPoolExecutor(max(count, size), thread_name_prefix='mmaction_ft-sample')
-        _pool_owner = (os.getpid(), max(count, size))
-    return _pool
+    """This process's helper threads, at least ``count`` of them. A smaller pool is replaced,
+    not shut down: a caller may still hold it, and its idle threads end once it is collected."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < count:
+            _pool = ThreadPoolExecutor(count, thread_name_prefix='mmaction_ft-sample')
+            _pool_size = count
+        return _pool
 
 
 def map_in_threads(fn: Callable[[T], R], items: Sequence[T], threads: int) -> List[R]:
@@ -90,7 +101,8 @@ def map_in_threads(fn: Callable[[T], R], items: Sequence[T], threads: int) -> Li
     futures = [pool.submit(work) for _ in range(helpers)]
     work()
     for future in futures:
-        future.result()
+        if not future.cancel():  # a helper that never started (the pool was busy) is not awaited
+            future.result()
     for err in errors:
         if err is not None:
             raise err

@@ -1,3 +1,5 @@
+import multiprocessing
+import os
 import threading
 import time
 
@@ -67,10 +69,24 @@ def test_dataloader_workers_run_a_sample_on_one_thread(monkeypatch):
     assert list(loader) == [1]
 
 
-def test_helpers_are_made_anew_in_a_forked_child(monkeypatch):
-    pool = threads._helpers(1)
-    assert threads._helpers(1) is pool
-    monkeypatch.setattr(threads.os, 'getpid', lambda: -1)  # as in a child after fork
-    child_pool = threads._helpers(1)
-    assert child_pool is not pool
-    assert child_pool.submit(lambda: 7).result() == 7
+def _child_makes_its_own_helpers():
+    # Exit status 0 when the inherited pool was forgotten and a new one runs work.
+    fresh = threads._pool is None
+    ok = threads._helpers(1).submit(lambda: 7).result() == 7
+    os._exit(0 if fresh and ok else 1)
+
+
+def test_a_forked_child_makes_its_own_helpers():
+    threads._helpers(1)  # the parent's pool, with live threads
+    child = multiprocessing.get_context('fork').Process(target=_child_makes_its_own_helpers)
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+
+
+def test_a_bigger_pool_replaces_the_smaller_one():
+    small = threads._helpers(1)
+    assert threads._helpers(1) is small
+    big = threads._helpers(MAX_THREADS + 1)
+    assert big is not small and threads._helpers(2) is big
+    assert big.submit(lambda: 3).result() == 3

@@ -17,7 +17,7 @@ from mmaction_ft.registry import TRANSFORMS
 from mmaction_ft.utils.threads import map_in_threads, sample_threads
 
 from ..frame_files import JPEG_START, REDUCTIONS, decode_frame_bytes, jpeg_size
-from ..video_io import gather_frames, open_video
+from ..video_io import DecodeError, gather_frames, open_video  # noqa: F401 (imported from here before frame_files)
 
 IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
 IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')

@@ -1,5 +1,7 @@
 """JPEG frames decoded at reduced size where the training pipeline's Resize shrinks them anyway."""
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -131,14 +133,14 @@ def test_a_png_among_jpegs_is_decoded_whole(tmp_path, monkeypatch):
     png = tmp_path / 'img_00003.jpg'  # named .jpg, PNG inside
     ok, buf = cv2.imencode('.png', _frame(720, 1280))
     png.write_bytes(buf.tobytes())
-    sizes = []
+    sizes = {}  # by file: the frames may be decoded on threads, in any order
     real = decoding.decode_frame_bytes
 
     def record(content, path, flag='color', backend='cv2', reduction=1):
         img = real(content, path, flag, backend, reduction)
-        sizes.append(img.shape[:2])
+        sizes[os.path.basename(path)] = img.shape[:2]
         return img
 
     monkeypatch.setattr(decoding, 'decode_frame_bytes', record)
     _linked()(_sample(frame_dir, inds=(1, 3)))
-    assert sizes == [(360, 640), (720, 1280)]
+    assert sizes == {'img_00001.jpg': (360, 640), 'img_00003.jpg': (720, 1280)}
