@@ -17,7 +17,7 @@ from mmaction_ft.registry import TRANSFORMS
 from mmaction_ft.utils.threads import map_in_threads, sample_threads
 
 from ..frame_files import JPEG_START, REDUCTIONS, decode_frame_bytes, jpeg_size
-from ..video_io import DecodeError, gather_frames, open_video  # noqa: F401 (imported from here before frame_files)
+from ..video_io import DecodeError, gather_frames, open_video  # noqa: F401 (its old path)
 
 IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
 IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
@@ -26,6 +26,16 @@ IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
 def _check_option(owner: str, name: str, value: Any, allowed: Sequence) -> None:
     if value not in allowed:
         raise ValueError(f'{owner}: {name} must be one of {tuple(allowed)}, got {value!r}')
+
+
+def _check_count(owner: str, name: str, value: Any, minimum: int, none_ok: bool = False) -> None:
+    """``value`` must be an int (not a bool) >= ``minimum``, or None where ``none_ok``."""
+    if none_ok and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        wanted = 'a positive int' if minimum == 1 else f'an int >= {minimum}'
+        wanted = f'None or {wanted}' if none_ok else wanted
+        raise ValueError(f'{owner}: {name} must be {wanted}, got {value!r}')
 
 
 def _read_file(path: str, io_backend: str, backend_kwargs: dict, what: str) -> bytes:
@@ -124,12 +134,7 @@ class RawFrameDecode(BaseTransform):
     ) -> None:
         _check_option('RawFrameDecode', 'io_backend', io_backend, IO_BACKENDS)
         _check_option('RawFrameDecode', 'decoding_backend', decoding_backend, IMAGE_BACKENDS)
-        if num_threads is not None and (
-            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
-        ):
-            raise ValueError(
-                f'RawFrameDecode: num_threads must be None or a positive int, got {num_threads!r}'
-            )
+        _check_count('RawFrameDecode', 'num_threads', num_threads, 1, none_ok=True)
         self.io_backend = io_backend
         self.decoding_backend = decoding_backend
         self.num_threads = num_threads
@@ -265,8 +270,7 @@ class DecordInit(BaseTransform):
 
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs) -> None:
         _check_option('DecordInit', 'io_backend', io_backend, IO_BACKENDS)
-        if not isinstance(num_threads, int) or num_threads < 0:
-            raise ValueError(f'DecordInit: num_threads must be an int >= 0, got {num_threads!r}')
+        _check_count('DecordInit', 'num_threads', num_threads, 0)
         self.io_backend = io_backend
         self.num_threads = num_threads
         self.kwargs = kwargs
@@ -416,8 +420,7 @@ class OpenCVInit(BaseTransform):
 
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1) -> None:
         _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
-        if not isinstance(num_threads, int) or isinstance(num_threads, bool) or num_threads < 0:
-            raise ValueError(f'OpenCVInit: num_threads must be an int >= 0, got {num_threads!r}')
+        _check_count('OpenCVInit', 'num_threads', num_threads, 0)
         self.io_backend = io_backend
         self.num_threads = num_threads
 

@@ -218,3 +218,9 @@ def test_opencv_init_accepts_0x_num_threads(tiny_video):
     for bad in (-1, 1.5, '2'):
         with pytest.raises(ValueError, match='OpenCVInit: num_threads must be an int >= 0'):
             OpenCVInit(num_threads=bad)
+
+
+@pytest.mark.parametrize('bad', [-1, 1.5, '2', True])
+def test_decord_init_num_threads_is_checked(bad):
+    with pytest.raises(ValueError, match='DecordInit: num_threads must be an int >= 0'):
+        DecordInit(num_threads=bad)
