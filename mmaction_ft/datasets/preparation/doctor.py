@@ -13,9 +13,9 @@ own message. The formats are those of the datasets::
     <frame_dir> <offset> <total_frames> <label>           rawframes, with_offset=True
     <video> <label> [<label> ...]                         videos
 
-Files are checked the way the pipeline reads them: every frame file a rawframes line needs
-(``offset + start_index ...``, both ``x``/``y`` files for flow) is decoded with
-:func:`~mmaction_ft.datasets.frame_files.decode_frame_bytes`, the decoder of
+Files are checked the way the pipeline reads them (:mod:`.file_checks`): every frame file a
+rawframes line needs (``offset + start_index ...``, both ``x``/``y`` files for flow) is decoded
+with :func:`~mmaction_ft.datasets.frame_files.decode_frame_bytes`, the decoder of
 ``RawFrameDecode`` (with the pipeline's ``decoding_backend``); a video is opened, and decoded
 to its end, with the :mod:`~mmaction_ft.datasets.video_io` reader of the pipeline's ``*Init``
 transform (decord unless the pipeline says ``PyAVInit`` / ``OpenCVInit``). With
@@ -55,26 +55,15 @@ from mmaction_ft.config import load_config
 from mmaction_ft.registry import DATASETS, building_scope
 
 from ..base import BaseActionDataset
-from ..frame_files import decode_frame_bytes
 from ..rawframe_dataset import RawframeDataset
-from ..transforms.decoding import (
-    DecordInit,
-    OpenCVInit,
-    PyAVInit,
-    RawFrameDecode,
-    video_file_path,
-)
+from ..transforms.decoding import DecordInit, OpenCVInit, PyAVInit, RawFrameDecode
 from ..video_dataset import VideoDataset
-from ..video_io import DecodeError, open_video
-from .frame_extraction import short_error
+from .file_checks import ERROR, WARNING, Problem, check_frame_folder, check_video
 
-ERROR = 'error'
-WARNING = 'warning'
 DATA_TYPES = ('rawframes', 'videos')
 DECODE_MODES = ('full', 'header')
 # The reader each video *Init transform opens (video_io backend names).
 VIDEO_BACKENDS = {DecordInit: 'decord', PyAVInit: 'pyav', OpenCVInit: 'opencv'}
-MAX_NAMED_FRAMES = 3  # corrupt frame files named in one issue
 
 
 @dataclass(frozen=True)
@@ -96,146 +85,6 @@ class Issue:
     def __str__(self) -> str:
         where = f'line {self.line_no}' if self.line_no else 'dataset'
         return f'{where}: {self.kind}: {self.message}'
-
-
-Problem = Tuple[str, str, str]  # (kind, message, severity)
-
-
-def _frame_names(filename_tmpl: str, index: int, modality: str) -> List[str]:
-    """The files RawFrameDecode reads for frame ``index`` (offset included)."""
-    if modality == 'Flow':
-        return [filename_tmpl.format('x', index), filename_tmpl.format('y', index)]
-    return [filename_tmpl.format(index)]
-
-
-def check_frame_folder(
-    folder: str,
-    total_frames: int,
-    offset: int,
-    start_index: int,
-    filename_tmpl: str,
-    modality: str = 'RGB',
-    decode: str = 'full',
-    decoding_backend: str = 'cv2',
-) -> List[Problem]:
-    """Check a folder holds frames ``offset + start_index ... + total_frames - 1``, decodable.
-
-    Args:
-        folder: The frame folder (``frame_dir`` of the dataset).
-        total_frames: Frames the line says the folder holds.
-        offset: Frame offset of the line (``with_offset``), else 0.
-        start_index: Index of the first frame file.
-        filename_tmpl: Frame file names; flow takes ``('x' | 'y', index)``.
-        modality: ``'RGB'`` or ``'Flow'`` (an ``x`` and a ``y`` file per frame).
-        decode: ``'full'`` decodes every file as ``RawFrameDecode`` does; ``'header'`` only
-            looks them up.
-        decoding_backend: Image decoder of ``RawFrameDecode`` (``'cv2'``, ``'pillow'`` ...).
-
-    Returns:
-        ``(kind, message, severity)`` for each problem.
-    """
-    problems: List[Problem] = []
-    if total_frames == 0:
-        problems.append(('no_frames', f'{folder}: the line says 0 frames', ERROR))
-    if not osp.isdir(folder):
-        return problems + [('missing', f'frame folder {folder} not found', ERROR)]
-    names = set(os.listdir(folder))
-    first = offset + start_index
-    wanted = [_frame_names(filename_tmpl, first + i, modality) for i in range(total_frames)]
-    absent = [name for frame in wanted for name in frame if name not in names]
-    if absent:
-        present = sum(all(name in names for name in frame) for frame in wanted)
-        message = (
-            f'{folder}: line says {total_frames} frames, {present} of them exist '
-            f'(first missing: {absent[0]})'
-        )
-        problems.append(('short_folder', message, ERROR))
-    elif offset == 0 and total_frames:
-        extra = 0
-        while all(
-            name in names
-            for name in _frame_names(filename_tmpl, first + total_frames + extra, modality)
-        ):
-            extra += 1
-        if extra:
-            message = (
-                f'{folder}: line says {total_frames} frames, folder has {total_frames + extra}'
-            )
-            problems.append(('extra_frames', message, WARNING))
-    if decode == 'full':
-        flag = 'grayscale' if modality == 'Flow' else 'color'
-        present_files = [name for frame in wanted for name in frame if name in names]
-        failures = _undecodable_frames(folder, present_files, flag, decoding_backend)
-        if failures:
-            shown = '; '.join(failures[:MAX_NAMED_FRAMES])
-            if len(failures) > MAX_NAMED_FRAMES:
-                shown += f' (+{len(failures) - MAX_NAMED_FRAMES} more)'
-            message = f'{len(failures)} of {len(present_files)} frame files fail: {shown}'
-            problems.append(('corrupt_frame', message, ERROR))
-    return problems
-
-
-def _undecodable_frames(folder: str, names: List[str], flag: str, backend: str) -> List[str]:
-    """The decoder's error for each file of ``names`` that ``RawFrameDecode`` would refuse."""
-    failures = []
-    for name in names:
-        path = osp.join(folder, name)
-        try:
-            with open(path, 'rb') as f:
-                decode_frame_bytes(f.read(), path, flag, backend)
-        except (OSError, DecodeError) as exc:
-            failures.append(str(exc))
-    return failures
-
-
-def check_video(path: str, decode: str = 'full', backend: str = 'decord') -> List[Problem]:
-    """Check a video exists, opens and (``decode='full'``) decodes completely.
-
-    Args:
-        path: The video (``filename`` of the dataset; ``.mp4`` is added to a name without
-            extension that does not exist, as the decoders do).
-        decode: ``'full'`` decodes every frame; ``'header'`` only opens the file.
-        backend: The :mod:`~mmaction_ft.datasets.video_io` reader (``'decord'``, ``'pyav'``,
-            ``'opencv'``).
-
-    Returns:
-        ``(kind, message, severity)`` for each problem.
-    """
-    path = video_file_path(path)
-    if not osp.isfile(path):
-        return [('missing', f'video {path} not found', ERROR)]
-    if osp.getsize(path) == 0:
-        return [('empty_file', f'{path} has 0 bytes', ERROR)]
-    try:
-        reader = open_video(path, backend)
-    except DecodeError as exc:
-        return [('undecodable', f'{path} cannot be opened ({_reason(exc)})', ERROR)]
-    with reader:
-        header = len(reader)
-        if decode == 'header':
-            return []
-        decoded = 0
-        try:
-            for _ in reader.iter_frames():
-                decoded += 1
-        except DecodeError as exc:
-            return [
-                (
-                    'decode_error',
-                    f'{path}: decoding stops after {decoded} of {header} frames ({_reason(exc)})',
-                    ERROR,
-                )
-            ]
-    if decoded != header:
-        severity = ERROR if decoded < header else WARNING
-        message = f'{path}: header says {header} frames, {decoded} decode'
-        return [('frame_count_mismatch', message, severity)]
-    return []
-
-
-def _reason(exc: DecodeError) -> str:
-    """The decoder's own error (the DecodeError around it repeats the path)."""
-    return short_error(exc.__cause__ or exc)
 
 
 def _check_task(task: tuple) -> Tuple[int, List[Problem]]:
