@@ -33,20 +33,30 @@ Every mode renames the file's keys with ``revise_keys`` first (mmengine's semant
 ``module.``), and logs the same report: re-initialised classifiers, each tensor not loaded with
 its reason, and ``<Model>: loaded N/M tensors from <source>``.
 
-Reading the file is ``mmaction_ft.engine.checkpoint``.
+The report and its words (log lines, error messages) are :mod:`.load_report`; reading the file
+is ``mmaction_ft.engine.checkpoint``.
 """
 
 import logging
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.logging import print_log
 from torch import nn
 
 from .class_rows import ClassMatch, ClassNames, class_map_of, names_differ, reuse_classifier_rows
+from .load_report import (
+    ALLOW_PARTIAL_HINT,
+    LoadReport,
+    Shape,
+    listing,
+    log_classifiers,
+    log_report,
+    pretrained_message,
+    strict_message,
+    under,
+)
 
 __all__ = [
     'DEFAULT_REVISE_KEYS',
@@ -63,13 +73,7 @@ __all__ = [
 LOAD_MODES = ('finetune', 'partial', 'strict', 'pretrained')
 # mmengine's default ``revise_keys``: drop the ``module.`` of a DDP-wrapped model's keys.
 DEFAULT_REVISE_KEYS: Tuple[Tuple[str, str], ...] = ((r'^module\.', ''),)
-_ALLOW_PARTIAL_HINT = (
-    'To load only the tensors that fit and keep the model init for the rest, set '
-    'load_cfg = dict(allow_partial=True).'
-)
-_MAX_LISTED = 20  # keys listed per category in an error; a wrong architecture mismatches hundreds
 
-Shape = Optional[Tuple[int, ...]]
 StateDict = Dict[str, torch.Tensor]
 RevisionRules = Sequence[Tuple[str, str]]
 # convert(file_state_dict, module) -> a new state dict in the module's key layout (pure).
@@ -80,56 +84,8 @@ class CheckpointMismatchError(ValueError):
     """A checkpoint's tensors do not fit the model in the requested loading mode."""
 
 
-@dataclass
-class LoadReport:
-    """What :func:`load_weights` did.
-
-    Attributes:
-        source: The checkpoint's name in messages (a path or URL).
-        loaded: Model keys whose tensor came from the checkpoint.
-        reinitialised: Head keys left at their fresh init because the class count (or, with
-            class names on both sides, the classes) changed and no row could be reused.
-        missing: Model keys the checkpoint does not have (kept at init).
-        kept: Model keys absent from the checkpoint that keep their value by design (BN step
-            counters in ``'pretrained'`` mode).
-        unexpected: Checkpoint keys the model does not have (ignored).
-        mismatched: Keys present in both with different shapes, other than the re-initialised
-            head: key -> (checkpoint shape, model shape).
-        num_model_tensors: Number of entries in the model's state dict.
-        mapped: Classifier keys built row by row: the rows of classes the checkpoint shares
-            with the dataset copied, the others at their fresh init.
-        reused_rows: Classifier prefix -> the matches whose rows were copied.
-        new_rows: Classifier prefix -> the dataset's classes whose row kept its fresh init.
-    """
-
-    source: str
-    loaded: List[str] = field(default_factory=list)
-    reinitialised: List[str] = field(default_factory=list)
-    missing: List[str] = field(default_factory=list)
-    kept: List[str] = field(default_factory=list)
-    unexpected: List[str] = field(default_factory=list)
-    mismatched: Dict[str, Tuple[Shape, Shape]] = field(default_factory=dict)
-    num_model_tensors: int = 0
-    mapped: List[str] = field(default_factory=list)
-    reused_rows: Dict[str, List['ClassMatch']] = field(default_factory=dict)
-    new_rows: Dict[str, List[str]] = field(default_factory=dict)
-
-    @property
-    def skipped(self) -> bool:
-        """Whether anything besides the re-initialised head did not load."""
-        return bool(self.missing or self.unexpected or self.mismatched)
-
-
 def _shape(value: object) -> Shape:
     return tuple(value.shape) if isinstance(value, torch.Tensor) else None
-
-
-def _fmt(shape: Shape) -> str:
-    return 'not a tensor' if shape is None else str(list(shape))
-
-
-def _under(key: str, prefix: str) -> bool:
-    return key == prefix or key.startswith(prefix + '.')
 
 
 def _class_count_change(
@@ -137,7 +93,7 @@ def _class_count_change(
 ) -> Optional[Tuple[int, int]]:
     """(checkpoint classes, model classes) if the head under ``prefix`` only changed its class
     count: some of its tensors differ in their first dimension alone, none is missing."""
-    keys = [key for key in model_keys if _under(key, prefix)]
+    keys = [key for key in model_keys if under(key, prefix)]
     changed = [key for key in keys if key in report.mismatched]
     if not changed or any(key in report.missing for key in keys):
         return None
@@ -149,39 +105,6 @@ def _class_count_change(
             return None
     ckpt_shape, model_shape = report.mismatched[changed[0]]
     return ckpt_shape[0], model_shape[0]
-
-
-def _listing(report: LoadReport, file_key: Optional[Callable[[str], str]] = None) -> str:
-    lines = [
-        f'  shape mismatch {key}: checkpoint {_fmt(ckpt)}, model {_fmt(model)}'
-        for key, (ckpt, model) in report.mismatched.items()
-    ]
-    if file_key is None:
-        lines += [f'  missing from checkpoint {key}' for key in report.missing]
-    else:
-        lines += [
-            f'  missing from checkpoint {file_key(key)} (for {key})' for key in report.missing
-        ]
-    lines += [f'  unexpected in checkpoint {key}' for key in report.unexpected]
-    if len(lines) > _MAX_LISTED:
-        lines = lines[:_MAX_LISTED] + [f'  ... and {len(lines) - _MAX_LISTED} more']
-    hint = _dimension_hint(report)
-    return '\n'.join(lines + ([hint] if hint else []))
-
-
-def _dimension_hint(report: LoadReport) -> str:
-    """A line of advice when the checkpoint's convs are 2D ``[O, I, H, W]`` and the model's 3D
-    ``[O, I, T, H, W]`` with the same other sizes: a 2D (ImageNet / TSN) file given to a 3D
-    model, which needs inflation instead of loading."""
-    for key, (ckpt, model) in report.mismatched.items():
-        if ckpt and model and len(ckpt) == 4 and len(model) == 5 and ckpt == model[:2] + model[3:]:
-            return (
-                f'  the checkpoint holds 2D conv weights ({key}: {_fmt(ckpt)}) and the model is '
-                f'3D ({_fmt(model)}): give 2D weights to model.backbone.pretrained with '
-                'pretrained2d=True, which inflates them, and a 3D recognizer checkpoint to '
-                'load_from'
-            )
-    return ''
 
 
 def _compare(model_state: Mapping, state_dict: Mapping, source: str) -> LoadReport:
@@ -371,14 +294,15 @@ def load_weights(
     why_not: Dict[str, str] = {}  # classifier prefix -> why it reused no row
     if mode == 'strict':
         if report.skipped:
-            raise CheckpointMismatchError(_strict_message(report, head_changes, file_key))
+            raise CheckpointMismatchError(strict_message(report, head_changes, file_key))
     elif mode == 'pretrained':
         # BN's step counters are absent from older files (torchvision's first ResNet weights)
         # and only matter for momentum=None: such a model keeps its own.
         report.kept = [key for key in report.missing if key.endswith('num_batches_tracked')]
         report.missing = [key for key in report.missing if key not in report.kept]
         if report.missing or report.mismatched:
-            raise CheckpointMismatchError(_pretrained_message(model, report, file_key, hint))
+            message = pretrained_message(type(model).__name__, report, file_key, hint)
+            raise CheckpointMismatchError(message)
     else:
         rebuilt, why_not = _rebuild_classifiers(
             report, head_prefixes, head_changes, model_state, state_dict, classes
@@ -386,15 +310,15 @@ def load_weights(
         if mode == 'finetune' and report.skipped:
             raise CheckpointMismatchError(
                 f'checkpoint {source} does not fit the model (finetuning only re-initialises a '
-                f'classifier whose class count changed):\n{_listing(report, file_key)}\n'
-                f'{_ALLOW_PARTIAL_HINT}'
+                f'classifier whose class count changed):\n{listing(report, file_key)}\n'
+                f'{ALLOW_PARTIAL_HINT}'
             )
 
     if not report.loaded:
         raise CheckpointMismatchError(
             f'no tensor of checkpoint {source} fits the model (is it a backbone-only file? '
             'those go to model.backbone.pretrained, whole recognizers to load_from):\n'
-            f'{_listing(report, file_key)}'
+            f'{listing(report, file_key)}'
         )
     loadable = OrderedDict((key, state_dict[key]) for key in report.loaded)
     loadable.update(rebuilt)
@@ -402,8 +326,8 @@ def load_weights(
     if metadata is not None:
         loadable._metadata = metadata
     model.load_state_dict(loadable, strict=False)
-    _log_classifiers(report, head_changes, why_not, logger)
-    _log_report(report, mode, type(model).__name__, logger)
+    log_classifiers(report, head_changes, why_not, logger)
+    log_report(report, mode, type(model).__name__, logger)
     return report
 
 
@@ -426,7 +350,7 @@ def _rebuild_classifiers(
     why_not: Dict[str, str] = {}
     class_map = class_map_of(classes) if head_prefixes else None
     for prefix in head_prefixes:
-        keys = [key for key in model_state if _under(key, prefix)]
+        keys = [key for key in model_state if under(key, prefix)]
         if prefix not in head_changes:
             # Same class count: the rows still belong to other classes when the names differ.
             if not (keys and all(key in report.loaded for key in keys) and names_differ(classes)):
@@ -454,123 +378,6 @@ def _rebuild_classifiers(
             name for index, name in enumerate(classes.target) if index not in reused
         ]
     return rebuilt, why_not
-
-
-def _log_classifiers(
-    report: LoadReport,
-    head_changes: Dict[str, Tuple[int, int]],
-    why_not: Dict[str, str],
-    logger: Union[logging.Logger, str],
-) -> None:
-    """One line per classifier that lost its checkpoint rows (and why), or two for one rebuilt
-    by class name: the reused rows, then the re-initialised ones."""
-    for prefix, (ckpt_classes, model_classes) in head_changes.items():
-        if prefix not in report.reused_rows:
-            print_log(
-                f'{prefix}: checkpoint has {ckpt_classes} classes, model has {model_classes} '
-                f'-> re-initialised ({why_not[prefix]})',
-                logger=logger,
-                level=logging.INFO,
-            )
-            continue
-        matches, new = report.reused_rows[prefix], report.new_rows[prefix]
-        print_log(
-            f'{prefix}: reused {len(matches)} of {model_classes} classifier rows from the '
-            f'checkpoint: {", ".join(str(match) for match in matches)}',
-            logger=logger,
-            level=logging.INFO,
-        )
-        if new:
-            print_log(
-                f'{prefix}: {len(new)} of {model_classes} classifier rows re-initialised (not '
-                f"among the checkpoint's {ckpt_classes} classes): {', '.join(new)}",
-                logger=logger,
-                level=logging.INFO,
-            )
-    for prefix, why in why_not.items():
-        if prefix not in head_changes:  # same count, other classes, reuse switched off
-            print_log(
-                f"{prefix}: the checkpoint's classes differ from the dataset's; rows {why}",
-                logger=logger,
-                level=logging.WARNING,
-            )
-
-
-def _log_report(
-    report: LoadReport, mode: str, name: str, logger: Union[logging.Logger, str]
-) -> None:
-    """The one report of every mode (after the classifiers' lines of 'finetune' and
-    'partial'): each tensor that was not loaded with its reason, then the count."""
-    # Skips are warnings when they are a fallback ('partial'); in 'pretrained' mode only file
-    # tensors the backbone has no use for are skipped (an ImageNet classifier), by design.
-    level = logging.WARNING if mode == 'partial' else logging.INFO
-    for key, (ckpt, model_shape) in report.mismatched.items():
-        print_log(
-            f'skipped {key}: shape in checkpoint {_fmt(ckpt)}, in model {_fmt(model_shape)} '
-            '(kept the model init)',
-            logger=logger,
-            level=level,
-        )
-    for key in report.missing:
-        print_log(
-            f'skipped {key}: not in the checkpoint (kept the model init)',
-            logger=logger,
-            level=level,
-        )
-    for key in report.unexpected:
-        print_log(
-            f'skipped {key}: in the checkpoint but not in the model (not used)',
-            logger=logger,
-            level=level,
-        )
-    kept = f' ({len(report.kept)} BN step counters not in the file kept)' if report.kept else ''
-    print_log(
-        f'{name}: loaded {len(report.loaded)}/{report.num_model_tensors} tensors from '
-        f'{report.source}{kept}',
-        logger=logger,
-        level=logging.INFO,
-    )
-
-
-def _pretrained_message(
-    model: nn.Module, report: LoadReport, file_key: Optional[Callable[[str], str]], hint: str
-) -> str:
-    rest = LoadReport(source=report.source, missing=report.missing, mismatched=report.mismatched)
-    lines = [
-        f'pretrained weights {report.source} do not fit {type(model).__name__}:',
-        _listing(rest, file_key),
-    ]
-    if hint and len(report.missing) > report.num_model_tensors // 2:
-        lines.append(f'  most tensors are missing: {hint}')
-    return '\n'.join(lines)
-
-
-def _strict_message(
-    report: LoadReport,
-    head_changes: Dict[str, Tuple[int, int]],
-    file_key: Optional[Callable[[str], str]] = None,
-) -> str:
-    lines = []
-    for prefix, (ckpt_classes, model_classes) in head_changes.items():
-        owner = prefix.rpartition('.')[0]
-        option = f'model.{owner}.num_classes' if owner else 'model.num_classes'
-        lines.append(
-            f'checkpoint {report.source} has {ckpt_classes} classes but the model has '
-            f'{model_classes}: set {option}={ckpt_classes} to evaluate this checkpoint'
-        )
-    head_keys = {key for key in report.mismatched if any(_under(key, p) for p in head_changes)}
-    rest = LoadReport(
-        source=report.source,
-        missing=report.missing,
-        unexpected=report.unexpected,
-        mismatched={k: v for k, v in report.mismatched.items() if k not in head_keys},
-    )
-    if rest.skipped:
-        lines.append(
-            f'checkpoint {report.source} does not match the model (strict loading, as for '
-            f'testing and resuming):\n{_listing(rest, file_key)}'
-        )
-    return '\n'.join(lines)
 
 
 def load_pretrained(
