@@ -10,8 +10,10 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from mmaction_ft.registry import TRANSFORMS
+from mmaction_ft.utils.threads import sample_threads
 
 from .annotation import AnnotationError, LineFormatError, load_class_names, read_lines
+from .batch_loading import load_batch
 from .transforms.fusion import fuse_pipeline
 
 Label = Union[int, List[int]]
@@ -322,6 +324,17 @@ class BaseActionDataset(BaseDataset):
     def num_skipped(self) -> int:
         """How many times a bad sample was skipped in this process."""
         return len(self.skipped)
+
+    def __getitems__(self, indices: Sequence[int]) -> List[Any]:
+        """The samples of a batch (what a ``DataLoader`` asks for). Where the process has idle
+        cores (not in a dataloader worker), their file opening and decoding run side by side:
+        :mod:`~mmaction_ft.datasets.batch_loading`; else one ``self[idx]`` after another."""
+        threads = sample_threads(len(indices))
+        if threads < 2 or type(self).prepare_data is not BaseDataset.prepare_data:
+            return [self[idx] for idx in indices]
+        if not self._fully_initialized:
+            self.full_init()
+        return load_batch(self, indices, threads)
 
     def __getitem__(self, idx: int) -> dict:
         if self.on_bad_sample == 'error':

@@ -130,11 +130,13 @@ def _build_loader(cfg, loader_cfg: Dict[str, Any]):
 
 def _one_epoch_loader(cfg, loader_cfg: Dict[str, Any], num_batches: int):
     """The loader of ``loader_cfg``, its dataset repeated (mmengine's ``RepeatDataset``) when
-    one epoch holds fewer than ``num_batches`` batches: a benchmark list of a few dozen videos
-    would otherwise measure the refill of the workers' queues at every epoch boundary."""
+    one epoch holds fewer than ``num_batches`` batches and workers load it: a benchmark list of
+    a few dozen videos would otherwise measure the refill of the workers' queues at every epoch
+    boundary. Without workers a new epoch costs nothing, and the dataset is measured as it is
+    (a wrapper would hide a dataset's own batch loading, ``__getitems__``)."""
     loader = _build_loader(cfg, loader_cfg)
     per_epoch = len(loader)
-    if per_epoch >= num_batches:
+    if per_epoch >= num_batches or not loader_cfg.get('num_workers', 0):
         return loader
     del loader
     repeated = copy.deepcopy(loader_cfg)

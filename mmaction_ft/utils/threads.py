@@ -1,4 +1,5 @@
-"""The items of one sample (the frame files of a clip) on the cores the main process leaves idle.
+"""The items of one sample (the frame files of a clip), or the samples of a batch, on the cores
+the main process leaves idle.
 
 With ``num_workers=0`` (debugging, small datasets, prediction) the main process loads every
 sample itself, one frame after another, while the other cores wait for the model. JPEG decoding
@@ -26,6 +27,7 @@ MAX_THREADS = 4  # a clip's frames; beyond this the hand-overs cost what the cor
 _pool: Optional[ThreadPoolExecutor] = None
 _pool_size = 0
 _pool_lock = threading.Lock()
+_local = threading.local()  # in_item: this thread runs an item of map_in_threads
 
 
 def _forget_pool() -> None:
@@ -47,9 +49,12 @@ def usable_cores() -> int:
 
 
 def sample_threads(num_items: int, requested: Optional[int] = None) -> int:
-    """Threads for ``num_items`` items of one sample: ``requested`` when given (capped at the
-    items); else 1 in a dataloader worker, and up to :data:`MAX_THREADS`, one per usable core,
-    in any other process."""
+    """Threads for ``num_items`` items of one sample: 1 inside an item of
+    :func:`map_in_threads` (the cores are taken already); else ``requested`` when given
+    (capped at the items); else 1 in a dataloader worker, and up to :data:`MAX_THREADS`, one
+    per usable core, in any other process."""
+    if getattr(_local, 'in_item', False):
+        return 1
     if requested is not None:
         return max(1, min(requested, num_items))
     if get_worker_info() is not None:
@@ -72,7 +77,9 @@ def map_in_threads(fn: Callable[[T], R], items: Sequence[T], threads: int) -> Li
     """``[fn(item) for item in items]`` on ``threads`` threads, the caller's among them.
 
     Items are taken in order; after an exception no new item starts, and the exception of the
-    earliest failing item is raised, as the plain loop would. ``fn`` must be thread-safe.
+    earliest failing item is raised, as the plain loop would. ``fn`` must be thread-safe; inside
+    it :func:`sample_threads` gives 1, so a sample loaded on a thread decodes its frames on
+    that thread.
     """
     if threads <= 1 or len(items) <= 1:
         return [fn(item) for item in items]
@@ -82,19 +89,23 @@ def map_in_threads(fn: Callable[[T], R], items: Sequence[T], threads: int) -> Li
     cursor = [0]  # the next item to start; len(items) stops every thread
 
     def work() -> None:
-        while True:
-            with claim:
-                index = cursor[0]
-                if index >= len(items):
-                    return
-                cursor[0] = index + 1
-            try:
-                results[index] = fn(items[index])
-            except BaseException as err:  # noqa: BLE001 (raised again in the caller's thread)
-                errors[index] = err
+        outer, _local.in_item = getattr(_local, 'in_item', False), True
+        try:
+            while True:
                 with claim:
-                    cursor[0] = len(items)
-                return
+                    index = cursor[0]
+                    if index >= len(items):
+                        return
+                    cursor[0] = index + 1
+                try:
+                    results[index] = fn(items[index])
+                except BaseException as err:  # noqa: BLE001 (raised again in the caller's thread)
+                    errors[index] = err
+                    with claim:
+                        cursor[0] = len(items)
+                    return
+        finally:
+            _local.in_item = outer
 
     helpers = min(threads, len(items)) - 1
     pool = _helpers(helpers)

@@ -90,3 +90,18 @@ def test_a_bigger_pool_replaces_the_smaller_one():
     big = threads._helpers(MAX_THREADS + 1)
     assert big is not small and threads._helpers(2) is big
     assert big.submit(lambda: 3).result() == 3
+
+
+def test_inside_an_item_a_sample_gets_one_thread(monkeypatch):
+    """A batch's samples on threads each decode their frames on their own thread."""
+    monkeypatch.setattr(threads, 'usable_cores', lambda: 4)
+    seen = []
+
+    def item(_):
+        time.sleep(0.02)
+        seen.append((threading.current_thread().name, sample_threads(8), sample_threads(8, 3)))
+
+    map_in_threads(item, range(4), 2)
+    assert {count for _, *counts in seen for count in counts} == {1}
+    assert len({name for name, *_ in seen}) == 2  # the caller's thread and a helper
+    assert sample_threads(8) == 4  # back outside

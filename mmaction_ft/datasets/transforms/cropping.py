@@ -281,6 +281,8 @@ class CenterCrop(BaseTransform):
         lazy: Only False is supported (MMAction2 compatibility).
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(self, crop_size: SizeLike, lazy: bool = False) -> None:
         _reject_lazy(lazy, 'CenterCrop')
         self.crop_size = _to_pair(crop_size, 'CenterCrop', 'crop_size')
@@ -315,6 +317,8 @@ class ThreeCrop(BaseTransform):
     Args:
         crop_size: ``(w, h)`` or one int for a square.
     """
+
+    batch_parallel = True  # no random draw, nothing kept between calls
 
     def __init__(self, crop_size: SizeLike) -> None:
         self.crop_size = _to_pair(crop_size, 'ThreeCrop', 'crop_size')
@@ -359,6 +363,8 @@ class TenCrop(BaseTransform):
     Args:
         crop_size: ``(w, h)`` or one int for a square.
     """
+
+    batch_parallel = True  # no random draw, nothing kept between calls
 
     def __init__(self, crop_size: SizeLike) -> None:
         self.crop_size = _to_pair(crop_size, 'TenCrop', 'crop_size')

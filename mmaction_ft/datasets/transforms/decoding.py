@@ -125,6 +125,8 @@ class RawFrameDecode(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(
         self,
         io_backend: str = 'disk',
@@ -268,6 +270,8 @@ class DecordInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs) -> None:
         _check_option('DecordInit', 'io_backend', io_backend, IO_BACKENDS)
         _check_count('DecordInit', 'num_threads', num_threads, 0)
@@ -310,6 +314,8 @@ class DecordDecode(BaseTransform):
             return a nearby key frame instead.
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(self, mode: str = 'accurate') -> None:
         _check_option('DecordDecode', 'mode', mode, ('accurate', 'efficient'))
         self.mode = mode
@@ -341,6 +347,8 @@ class PyAVInit(BaseTransform):
         io_backend: ``'disk'`` or an mmengine file backend.
         **kwargs: Arguments of the mmengine file backend.
     """
+
+    batch_parallel = True  # no random draw, nothing kept between calls
 
     def __init__(self, io_backend: str = 'disk', **kwargs) -> None:
         _check_option('PyAVInit', 'io_backend', io_backend, IO_BACKENDS)
@@ -381,6 +389,8 @@ class PyAVDecode(BaseTransform):
             the first frame decoded there: fast, approximate).
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(self, multi_thread: bool = False, mode: str = 'accurate') -> None:
         _check_option('PyAVDecode', 'mode', mode, ('accurate', 'efficient'))
         self.multi_thread = multi_thread
@@ -417,6 +427,8 @@ class OpenCVInit(BaseTransform):
             own FFmpeg decoding threads, and ``cv2.setNumThreads`` would change OpenCV's thread
             pool for the whole process (every later resize and flip), not for this video.
     """
+
+    batch_parallel = True  # no random draw, nothing kept between calls
 
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1) -> None:
         _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
@@ -456,6 +468,8 @@ class OpenCVDecode(BaseTransform):
     Modified Keys:
         - video_reader: set to ``None`` (the capture is released)
     """
+
+    batch_parallel = True  # no random draw, nothing kept between calls
 
     def transform(self, results: dict) -> dict:
         """Decode ``imgs`` for ``frame_inds`` and release the capture."""

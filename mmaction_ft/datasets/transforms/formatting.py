@@ -232,6 +232,8 @@ class Normalize(BaseTransform):
         adjust_magnitude: Scale flow by the resize factor.
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(
         self,
         mean: Sequence[float],

@@ -81,6 +81,8 @@ class Resize(BaseTransform):
         lazy: Only False is supported (MMAction2 compatibility).
     """
 
+    batch_parallel = True  # no random draw, nothing kept between calls
+
     def __init__(
         self,
         scale: Union[float, Sequence[int]],
