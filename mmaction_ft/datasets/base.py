@@ -82,6 +82,9 @@ class BaseActionDataset(BaseDataset):
             before such a run decodes JPEG frames at reduced size where its ``Resize`` shrinks
             them twofold or more. ``False`` gives MMAction2's pixels exactly. Evaluation
             pipelines are never changed.
+        batch_threads: Threads that load a batch's samples side by side outside dataloader
+            workers (:mod:`~mmaction_ft.datasets.batch_loading`); None chooses (1 in a worker,
+            else up to 4, one per usable core), 1 loads one whole sample after another.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``data_root``, ``metainfo``,
             ``indices``, ``serialize_data``, ``filter_cfg``, ``max_refetch``).
     """
@@ -106,6 +109,7 @@ class BaseActionDataset(BaseDataset):
         max_skips: int = 100,
         lazy_init: bool = False,
         fuse_augmentation: bool = True,
+        batch_threads: Optional[int] = None,
         **kwargs: Any,
     ) -> None:
         if modality not in self.MODALITIES:
@@ -116,6 +120,9 @@ class BaseActionDataset(BaseDataset):
             )
         if not isinstance(max_skips, int) or max_skips < 0:
             raise ValueError(f'max_skips must be an int >= 0, got {max_skips!r}')
+        if batch_threads is not None and (type(batch_threads) is not int or batch_threads < 1):
+            raise ValueError(f'batch_threads must be None or an int >= 1, got {batch_threads!r}')
+        self.batch_threads = batch_threads
         if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
             raise ValueError(f'num_classes must be a positive int, got {num_classes!r}')
 
@@ -327,9 +334,10 @@ class BaseActionDataset(BaseDataset):
 
     def __getitems__(self, indices: Sequence[int]) -> List[Any]:
         """The samples of a batch (what a ``DataLoader`` asks for). Where the process has idle
-        cores (not in a dataloader worker), their file opening and decoding run side by side:
-        :mod:`~mmaction_ft.datasets.batch_loading`; else one ``self[idx]`` after another."""
-        threads = sample_threads(len(indices))
+        cores (not in a dataloader worker; see ``batch_threads``), their file opening and
+        decoding run side by side (:mod:`~mmaction_ft.datasets.batch_loading`); else one
+        ``self[idx]`` after another."""
+        threads = sample_threads(len(indices), self.batch_threads)
         if threads < 2 or type(self).prepare_data is not BaseDataset.prepare_data:
             return [self[idx] for idx in indices]
         if not self._fully_initialized:

@@ -75,6 +75,9 @@ def test_runs_follow_the_transforms_flag():
         assert batch_parallel(TRANSFORMS.build(dict(type=name, **_args(name))))
     for name in ('SampleFrames', 'MultiScaleCrop', 'Flip', 'FormatShape', 'PackActionInputs'):
         assert not batch_parallel(TRANSFORMS.build(dict(type=name, **_args(name))))
+    # Object stores and other file backends may not be thread-safe: one sample at a time.
+    for name in ('RawFrameDecode', 'DecordInit', 'PyAVInit'):
+        assert not batch_parallel(TRANSFORMS.build(dict(type=name, io_backend='petrel')))
 
 
 def _args(name):
@@ -173,6 +176,18 @@ def test_a_dataloader_without_workers_loads_batches_side_by_side(frames_list):
     loader = DataLoader(dataset, batch_size=3, num_workers=1, collate_fn=action_collate)
     for batch, direct in zip(loader, batches):
         assert torch.equal(batch['inputs'], direct['inputs'])
+
+
+def test_batch_threads_one_loads_one_sample_after_another(frames_list, monkeypatch):
+    def no_batches(*args):
+        raise AssertionError('load_batch must not be used')
+
+    monkeypatch.setattr('mmaction_ft.datasets.base.load_batch', no_batches)
+    dataset = rawframes(frames_list, EVAL_PIPELINE, test_mode=True, batch_threads=1)
+    assert len(dataset.__getitems__([0, 1, 2])) == 3
+    for bad in (0, True, 1.5):
+        with pytest.raises(ValueError, match='batch_threads must be None or an int >= 1'):
+            rawframes(frames_list, EVAL_PIPELINE, batch_threads=bad)
 
 
 def test_a_dataset_with_its_own_prepare_data_loads_one_at_a_time(frames_list, monkeypatch):

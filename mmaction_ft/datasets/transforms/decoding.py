@@ -125,8 +125,6 @@ class RawFrameDecode(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    batch_parallel = True  # no random draw, nothing kept between calls
-
     def __init__(
         self,
         io_backend: str = 'disk',
@@ -138,6 +136,9 @@ class RawFrameDecode(BaseTransform):
         _check_option('RawFrameDecode', 'decoding_backend', decoding_backend, IMAGE_BACKENDS)
         _check_count('RawFrameDecode', 'num_threads', num_threads, 1, none_ok=True)
         self.io_backend = io_backend
+        # No random draw, nothing kept between calls: samples may load side by side
+        # (batch_loading), from local files; other file backends may not be thread-safe.
+        self.batch_parallel = io_backend == 'disk'
         self.decoding_backend = decoding_backend
         self.num_threads = num_threads
         self.kwargs = kwargs
@@ -270,12 +271,13 @@ class DecordInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    batch_parallel = True  # no random draw, nothing kept between calls
-
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs) -> None:
         _check_option('DecordInit', 'io_backend', io_backend, IO_BACKENDS)
         _check_count('DecordInit', 'num_threads', num_threads, 0)
         self.io_backend = io_backend
+        # No random draw, nothing kept between calls: samples may load side by side
+        # (batch_loading), from local files; other file backends may not be thread-safe.
+        self.batch_parallel = io_backend == 'disk'
         self.num_threads = num_threads
         self.kwargs = kwargs
 
@@ -348,11 +350,12 @@ class PyAVInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    batch_parallel = True  # no random draw, nothing kept between calls
-
     def __init__(self, io_backend: str = 'disk', **kwargs) -> None:
         _check_option('PyAVInit', 'io_backend', io_backend, IO_BACKENDS)
         self.io_backend = io_backend
+        # No random draw, nothing kept between calls: samples may load side by side
+        # (batch_loading), from local files; other file backends may not be thread-safe.
+        self.batch_parallel = io_backend == 'disk'
         self.kwargs = kwargs
 
     def transform(self, results: dict) -> dict:
@@ -428,12 +431,13 @@ class OpenCVInit(BaseTransform):
             pool for the whole process (every later resize and flip), not for this video.
     """
 
-    batch_parallel = True  # no random draw, nothing kept between calls
-
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1) -> None:
         _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
         _check_count('OpenCVInit', 'num_threads', num_threads, 0)
         self.io_backend = io_backend
+        # No random draw, nothing kept between calls: samples may load side by side
+        # (batch_loading), from local files; other file backends may not be thread-safe.
+        self.batch_parallel = io_backend == 'disk'
         self.num_threads = num_threads
 
     def transform(self, results: dict) -> dict:
