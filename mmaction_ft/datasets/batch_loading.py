@@ -7,8 +7,8 @@ of :func:`~mmaction_ft.utils.threads.map_in_threads`. In a dataloader worker, wh
 already load one sample each in parallel, datasets keep loading one sample at a time
 (:func:`~mmaction_ft.utils.threads.sample_threads` gives 1 there).
 
-The pipeline is cut into runs. A run of transforms whose class says ``batch_parallel = True``
-(they draw no random numbers and keep nothing between calls: the ``*Init`` / ``*Decode``
+The pipeline is cut into runs. A run of transforms whose own class says ``batch_parallel =
+True`` (they draw no random numbers and keep nothing between calls: the ``*Init`` / ``*Decode``
 transforms, deterministic resizes and crops, formatting) runs for several samples at once; any
 other run (random sampling, crops and flips, anything unknown) runs for one sample after another
 in the batch's order, in the calling thread. So the batch's random draws happen in one fixed
@@ -30,8 +30,15 @@ Transform = Callable[[dict], Optional[dict]]
 
 
 def batch_parallel(transform: Any) -> bool:
-    """Whether ``transform`` may run for several samples at once (see the module doc)."""
-    return bool(getattr(transform, 'batch_parallel', False))
+    """Whether ``transform`` may run for several samples at once (see the module doc): its
+    own class, or the object itself, says ``batch_parallel`` (an attribute or a property). A
+    flag inherited from a base class does not count: a subclass may draw random numbers."""
+    if 'batch_parallel' in getattr(transform, '__dict__', {}):
+        return bool(transform.__dict__['batch_parallel'])
+    flag = type(transform).__dict__.get('batch_parallel', False)
+    if isinstance(flag, property):
+        flag = flag.__get__(transform)
+    return bool(flag)
 
 
 def pipeline_runs(transforms: Sequence[Transform]) -> List[Tuple[bool, List[Transform]]]:

@@ -75,6 +75,11 @@ def test_runs_follow_the_transforms_flag():
         assert batch_parallel(TRANSFORMS.build(dict(type=name, **_args(name))))
     for name in ('SampleFrames', 'MultiScaleCrop', 'Flip', 'FormatShape', 'PackActionInputs'):
         assert not batch_parallel(TRANSFORMS.build(dict(type=name, **_args(name))))
+    # A subclass may draw random numbers: it says so itself, or runs sample after sample.
+    resize = TRANSFORMS.get('Resize')
+    assert not batch_parallel(type('RandomishResize', (resize,), {})(scale=(-1, 40)))
+    marked = type('MarkedResize', (resize,), {'batch_parallel': True})(scale=(-1, 40))
+    assert batch_parallel(marked)
     # Object stores and other file backends may not be thread-safe: one sample at a time.
     for name in ('RawFrameDecode', 'DecordInit', 'PyAVInit'):
         assert not batch_parallel(TRANSFORMS.build(dict(type=name, io_backend='petrel')))

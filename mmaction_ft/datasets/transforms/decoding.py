@@ -20,6 +20,10 @@ from ..frame_files import JPEG_START, REDUCTIONS, decode_frame_bytes, jpeg_size
 from ..video_io import DecodeError, gather_frames, open_video  # noqa: F401 (its old path)
 
 IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
+# For batch_loading: a transform that reads files draws no random number and keeps nothing
+# between calls, so samples may load side by side, from local files; other file backends may not
+# be thread-safe.
+PARALLEL_FOR_LOCAL_FILES = property(lambda self: self.io_backend == 'disk')
 IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
 
 
@@ -125,6 +129,8 @@ class RawFrameDecode(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
+    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+
     def __init__(
         self,
         io_backend: str = 'disk',
@@ -136,9 +142,6 @@ class RawFrameDecode(BaseTransform):
         _check_option('RawFrameDecode', 'decoding_backend', decoding_backend, IMAGE_BACKENDS)
         _check_count('RawFrameDecode', 'num_threads', num_threads, 1, none_ok=True)
         self.io_backend = io_backend
-        # No random draw, nothing kept between calls: samples may load side by side
-        # (batch_loading), from local files; other file backends may not be thread-safe.
-        self.batch_parallel = io_backend == 'disk'
         self.decoding_backend = decoding_backend
         self.num_threads = num_threads
         self.kwargs = kwargs
@@ -271,13 +274,12 @@ class DecordInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
+    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs) -> None:
         _check_option('DecordInit', 'io_backend', io_backend, IO_BACKENDS)
         _check_count('DecordInit', 'num_threads', num_threads, 0)
         self.io_backend = io_backend
-        # No random draw, nothing kept between calls: samples may load side by side
-        # (batch_loading), from local files; other file backends may not be thread-safe.
-        self.batch_parallel = io_backend == 'disk'
         self.num_threads = num_threads
         self.kwargs = kwargs
 
@@ -350,12 +352,11 @@ class PyAVInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
+    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+
     def __init__(self, io_backend: str = 'disk', **kwargs) -> None:
         _check_option('PyAVInit', 'io_backend', io_backend, IO_BACKENDS)
         self.io_backend = io_backend
-        # No random draw, nothing kept between calls: samples may load side by side
-        # (batch_loading), from local files; other file backends may not be thread-safe.
-        self.batch_parallel = io_backend == 'disk'
         self.kwargs = kwargs
 
     def transform(self, results: dict) -> dict:
@@ -431,13 +432,12 @@ class OpenCVInit(BaseTransform):
             pool for the whole process (every later resize and flip), not for this video.
     """
 
+    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1) -> None:
         _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
         _check_count('OpenCVInit', 'num_threads', num_threads, 0)
         self.io_backend = io_backend
-        # No random draw, nothing kept between calls: samples may load side by side
-        # (batch_loading), from local files; other file backends may not be thread-safe.
-        self.batch_parallel = io_backend == 'disk'
         self.num_threads = num_threads
 
     def transform(self, results: dict) -> dict:
