@@ -182,6 +182,7 @@ def test_training_augmentation_is_fused_unless_the_dataset_says_not_to(tmp_path)
         'SampleFrames',
         'RawFrameDecode',
         'FusedGeometry',
+        'FusedWarp',
         'FormatShape',
         'PackActionInputs',
     ]

@@ -20,7 +20,9 @@ benchmark's 320x240 frames, tens of levels at single pixels of sharp edges
 transforms that contain a random crop and a ``Resize``. Evaluation pipelines (``Resize`` then
 ``CenterCrop`` / ``ThreeCrop`` / ``TenCrop``) have no random crop and keep MMAction2's pixels
 exactly, so test scores stay those of MMAction2. Datasets fuse their pipelines unless built with
-``fuse_augmentation=False``.
+``fuse_augmentation=False``. In a fused pipeline the warp is a transform of its own,
+:class:`FusedWarp`, after the :class:`FusedGeometry` that draws: outside dataloader workers a
+batch's samples may then warp side by side (:mod:`~mmaction_ft.datasets.batch_loading`).
 """
 
 from typing import Callable, Dict, List, Sequence
@@ -80,9 +82,12 @@ class FusedGeometry(BaseTransform):
     Args:
         transforms: The run of :class:`~.spatial.Resize` (bilinear), crop and
             :class:`~.spatial.Flip` transforms, in pipeline order.
+        warp: Warp the frames here; ``False`` leaves them to the :class:`FusedWarp` that must
+            follow (``fused_warp`` holds the map): the random draws stay here, the pixel work
+            may then run for several samples at once (:mod:`~mmaction_ft.datasets.batch_loading`).
     """
 
-    def __init__(self, transforms: Sequence[Callable]) -> None:
+    def __init__(self, transforms: Sequence[Callable], warp: bool = True) -> None:
         transforms = list(transforms)
         bad = [t for t in transforms if not _fusable(t)]
         if bad:
@@ -90,6 +95,7 @@ class FusedGeometry(BaseTransform):
                 f'FusedGeometry: can only fuse bilinear Resize, crop and Flip transforms, got {bad}'
             )
         self.transforms = transforms
+        self.warp = warp
 
     def _unfused(self, results: Dict) -> Dict:
         for transform in self.transforms:
@@ -110,22 +116,45 @@ class FusedGeometry(BaseTransform):
             before = results['img_shape']
             results = transform(results)
             to_source = to_source @ _to_source(transform, results, before)
+        results['imgs'] = imgs
+        results['fused_warp'] = to_source[:2]
+        return results if not self.warp else FusedWarp()(results)
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(transforms={self.transforms}, warp={self.warp})'
+
+
+class FusedWarp(BaseTransform):
+    """The pixel work of a :class:`FusedGeometry` built with ``warp=False``: each frame warped
+    to ``img_shape`` by the map in ``fused_warp`` (a sample without one passes unchanged: its
+    frames went through the transforms unfused).
+
+    Required Keys:
+        - imgs
+        - img_shape
+        - fused_warp (removed)
+    """
+
+    batch_parallel = True  # no random draw, nothing kept between calls
+
+    def transform(self, results: Dict) -> Dict:
+        to_source = results.pop('fused_warp', None)
+        if to_source is None:
+            return results
         out_h, out_w = results['img_shape']
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         results['imgs'] = [
             cv2.warpAffine(
-                img, to_source[:2], (out_w, out_h), flags=flags, borderMode=cv2.BORDER_REPLICATE
+                img, to_source, (out_w, out_h), flags=flags, borderMode=cv2.BORDER_REPLICATE
             )
-            for img in imgs
+            for img in results['imgs']
         ]
         return results
 
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}(transforms={self.transforms})'
-
 
 def fuse_pipeline(pipeline: Sequence[Callable]) -> List[Callable]:
-    """``pipeline`` with each fusable run replaced by one :class:`FusedGeometry`.
+    """``pipeline`` with each fusable run replaced by a :class:`FusedGeometry` (the random
+    draws and keys) and a :class:`FusedWarp` (the pixels).
 
     A run is a maximal sequence of consecutive bilinear ``Resize``, crop (``CenterCrop``,
     ``MultiScaleCrop``, ``RandomResizedCrop``, ``RandomCrop``) and ``Flip`` transforms; it is
@@ -141,7 +170,8 @@ def fuse_pipeline(pipeline: Sequence[Callable]) -> List[Callable]:
     def close_run() -> None:
         has_resize = any(type(t) is Resize for t in run)
         has_random_crop = any(type(t) in RANDOM_CROPS for t in run)
-        fused.extend([FusedGeometry(run)] if has_resize and has_random_crop else run)
+        fusing = has_resize and has_random_crop
+        fused.extend([FusedGeometry(run, warp=False), FusedWarp()] if fusing else run)
         run.clear()
 
     for transform in pipeline:

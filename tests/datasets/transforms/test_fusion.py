@@ -19,7 +19,7 @@ from mmaction_ft.datasets.transforms import (
     Resize,
     TenCrop,
 )
-from mmaction_ft.datasets.transforms.fusion import FusedGeometry, fuse_pipeline
+from mmaction_ft.datasets.transforms.fusion import FusedGeometry, FusedWarp, fuse_pipeline
 
 
 def tsn_train() -> list:
@@ -145,11 +145,31 @@ def test_flow_and_frames_of_different_sizes_go_through_unfused():
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize('make_chain', [tsn_train, slowonly_train])
+def test_the_warp_may_come_later_with_the_same_result(make_chain):
+    """fuse_pipeline's form (draws, then pixels in a transform that may run for several samples
+    at once) gives the one-transform result; a sample fused without frames to warp passes."""
+    sample = dict(imgs=ramp_frames(), img_shape=(48, 64), modality='RGB')
+    outputs = []
+    for transforms in ([FusedGeometry(make_chain())], fuse_pipeline(make_chain())):
+        random.seed(5)
+        np.random.seed(5)
+        results = copy.deepcopy(sample)
+        for transform in transforms:
+            results = transform(results)
+        outputs.append(results)
+    assert 'fused_warp' not in outputs[1] and set(outputs[0]) == set(outputs[1])
+    for a, b in zip(outputs[0]['imgs'], outputs[1]['imgs']):
+        np.testing.assert_array_equal(a, b)
+    flow = dict(imgs=[np.zeros((8, 8), np.float32)], modality='Flow')
+    assert FusedWarp()(dict(flow)) == flow
+
+
 def test_training_runs_are_fused_and_evaluation_runs_kept():
     train = [*tsn_train(), FormatShape('NCHW')]
     fused = fuse_pipeline(train)
-    assert [type(t) for t in fused] == [FusedGeometry, FormatShape]
-    assert fused[0].transforms == train[:4]
+    assert [type(t) for t in fused] == [FusedGeometry, FusedWarp, FormatShape]
+    assert fused[0].transforms == train[:4] and not fused[0].warp
 
     val = [Resize((-1, 96)), CenterCrop(64), FormatShape('NCHW')]
     test = [Resize((-1, 96)), TenCrop(64), FormatShape('NCHW')]
@@ -167,7 +187,7 @@ def test_a_transform_in_between_splits_the_run():
     jitter = ColorJitter()
     pipeline = [Resize((-1, 96)), MultiScaleCrop(64), jitter, Resize((64, 64), keep_ratio=False)]
     fused = fuse_pipeline(pipeline)
-    assert [type(t) for t in fused] == [FusedGeometry, ColorJitter, Resize]
+    assert [type(t) for t in fused] == [FusedGeometry, FusedWarp, ColorJitter, Resize]
     assert fused[0].transforms == pipeline[:2]
 
 
