@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
+from torch.utils.data import get_worker_info
 
 from mmaction_ft.registry import TRANSFORMS
 from mmaction_ft.utils.threads import sample_threads
@@ -83,8 +84,9 @@ class BaseActionDataset(BaseDataset):
             them twofold or more. ``False`` gives MMAction2's pixels exactly. Evaluation
             pipelines are never changed.
         batch_threads: Threads that load a batch's samples side by side outside dataloader
-            workers (:mod:`~mmaction_ft.datasets.batch_loading`); None chooses (1 in a worker,
-            else up to 4, one per usable core), 1 loads one whole sample after another.
+            workers (:mod:`~mmaction_ft.datasets.batch_loading`); None: up to 4, one per usable
+            core. 1 loads one whole sample after another (and draws random numbers sample by
+            sample, in MMAction2's order). Workers always load one sample after another.
         **kwargs: Passed to :class:`mmengine.dataset.BaseDataset` (``data_root``, ``metainfo``,
             ``indices``, ``serialize_data``, ``filter_cfg``, ``max_refetch``).
     """
@@ -333,16 +335,20 @@ class BaseActionDataset(BaseDataset):
         return len(self.skipped)
 
     def __getitems__(self, indices: Sequence[int]) -> List[Any]:
-        """The samples of a batch (what a ``DataLoader`` asks for). Where the process has idle
-        cores (not in a dataloader worker; see ``batch_threads``), their file opening and
-        decoding run side by side (:mod:`~mmaction_ft.datasets.batch_loading`); else one
-        ``self[idx]`` after another."""
-        threads = sample_threads(len(indices), self.batch_threads)
-        if threads < 2 or type(self).prepare_data is not BaseDataset.prepare_data:
+        """The samples of a batch (what a ``DataLoader`` asks for). Outside dataloader workers
+        their file opening and decoding run side by side on the idle cores
+        (:mod:`~mmaction_ft.datasets.batch_loading`; ``batch_threads``); in a worker, with
+        ``batch_threads=1``, or in a subclass that loads a sample its own way, one ``self[idx]``
+        after another."""
+        own_loading = (
+            type(self).__getitem__ is not BaseActionDataset.__getitem__
+            or type(self).prepare_data is not BaseDataset.prepare_data
+        )
+        if self.batch_threads == 1 or own_loading or get_worker_info() is not None:
             return [self[idx] for idx in indices]
         if not self._fully_initialized:
             self.full_init()
-        return load_batch(self, indices, threads)
+        return load_batch(self, indices, sample_threads(len(indices), self.batch_threads))
 
     def __getitem__(self, idx: int) -> dict:
         if self.on_bad_sample == 'error':

@@ -1,6 +1,7 @@
 """A batch's samples loaded side by side in the main process (``__getitems__``): the same samples,
 random draws in one fixed order, bad samples handled as one at a time, workers untouched."""
 
+import random
 import threading
 import time
 
@@ -9,10 +10,12 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from mmaction_ft.datasets import RawframeDataset, VideoDataset
+from mmaction_ft.datasets import RawframeDataset, VideoDataset, batch_loading
 from mmaction_ft.datasets.batch_loading import batch_parallel, load_batch, pipeline_runs
 from mmaction_ft.datasets.collate import action_collate
+from mmaction_ft.datasets.transforms.fusion import fuse_pipeline
 from mmaction_ft.registry import TRANSFORMS
+from mmaction_ft.utils import threads
 
 EVAL_PIPELINE = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=3, test_mode=True),
@@ -122,15 +125,31 @@ def test_the_same_samples_as_one_at_a_time(frames_list):
         same_sample(sample, dataset[idx])
 
 
-def test_random_draws_repeat_with_the_seed(frames_list):
+def test_random_draws_repeat_with_the_seed_on_any_number_of_cores(frames_list, monkeypatch):
     dataset = rawframes(frames_list, TRAIN_PIPELINE)
     np.random.seed(3)
     first = load_batch(dataset, list(range(6)), threads=2)
-    np.random.seed(3)
-    second = load_batch(dataset, list(range(6)), threads=2)
-    for a, b in zip(first, second):
-        same_sample(a, b)
     assert len({a['inputs'].sum().item() for a in first}) > 1
+    for cores in (1, 2, 4):
+        monkeypatch.setattr(threads, 'usable_cores', lambda cores=cores: cores)
+        np.random.seed(3)
+        for a, b in zip(first, dataset.__getitems__(list(range(6)))):
+            same_sample(a, b)
+
+
+def test_a_big_batch_goes_chunk_by_chunk(frames_list, monkeypatch):
+    monkeypatch.setattr(batch_loading, 'CHUNK', 2)
+    log = []
+    pipeline = [Record('draw', log, False), Record('open', log, True), Record('crop', log, False)]
+    dataset = rawframes(frames_list, pipeline)
+    out = load_batch(dataset, [0, 1, 2, 3, 4], threads=2)
+    assert [o['sample_idx'] for o in out] == [0, 1, 2, 3, 4]
+    serial = [(name, idx) for name, idx, _ in log if name != 'open']
+    assert serial == [
+        *[('draw', 0), ('draw', 1), ('crop', 0), ('crop', 1)],
+        *[('draw', 2), ('draw', 3), ('crop', 2), ('crop', 3)],
+        *[('draw', 4), ('crop', 4)],
+    ]
 
 
 def test_a_bad_sample_fails_as_it_would_alone(frames_list):
@@ -166,7 +185,8 @@ def test_a_dropped_sample_is_loaded_again_the_usual_way(frames_list):
     same_sample(out[1], dataset[1])
 
 
-def test_a_dataloader_without_workers_loads_batches_side_by_side(frames_list):
+def test_a_dataloader_without_workers_loads_batches_side_by_side(frames_list, monkeypatch):
+    monkeypatch.setattr(threads, 'usable_cores', lambda: 2)
     log = []
     pipeline = [Record('decode', log, True, delay=0.01), *EVAL_PIPELINE]
     dataset = rawframes(frames_list, pipeline, test_mode=True)
@@ -195,17 +215,36 @@ def test_batch_threads_one_loads_one_sample_after_another(frames_list, monkeypat
             rawframes(frames_list, EVAL_PIPELINE, batch_threads=bad)
 
 
-def test_a_dataset_with_its_own_prepare_data_loads_one_at_a_time(frames_list, monkeypatch):
+def test_a_dataset_that_loads_its_own_way_loads_one_at_a_time(frames_list, monkeypatch):
     class Pairs(RawframeDataset):
         def prepare_data(self, idx):
             return [super().prepare_data(idx)] * 2
+
+    class Tagged(RawframeDataset):
+        def __getitem__(self, idx):
+            return dict(super().__getitem__(idx), tagged=True)
 
     def no_batches(*args):
         raise AssertionError('load_batch must not be used')
 
     monkeypatch.setattr('mmaction_ft.datasets.base.load_batch', no_batches)
-    dataset = Pairs(str(frames_list / 'list.txt'), EVAL_PIPELINE, data_prefix=str(frames_list))
-    assert [len(pair) for pair in dataset.__getitems__([0, 1])] == [2, 2]
+    args = (str(frames_list / 'list.txt'), EVAL_PIPELINE)
+    pairs = Pairs(*args, data_prefix=str(frames_list))
+    assert [len(pair) for pair in pairs.__getitems__([0, 1])] == [2, 2]
+    tagged = Tagged(*args, data_prefix=str(frames_list))
+    assert [sample['tagged'] for sample in tagged.__getitems__([0, 1])] == [True, True]
+
+
+def test_workers_load_one_sample_after_another_even_when_asked_for_threads(
+    frames_list, monkeypatch
+):
+    def no_batches(*args):
+        raise AssertionError('load_batch must not be used in a worker')
+
+    monkeypatch.setattr('mmaction_ft.datasets.base.load_batch', no_batches)  # forked too
+    dataset = rawframes(frames_list, EVAL_PIPELINE, test_mode=True, batch_threads=2)
+    loader = DataLoader(dataset, batch_size=3, num_workers=1, collate_fn=action_collate)
+    assert [len(batch['inputs']) for batch in loader] == [3, 3]
 
 
 def test_videos_too(tmp_path, make_video):
@@ -217,3 +256,62 @@ def test_videos_too(tmp_path, make_video):
     dataset = VideoDataset(str(tmp_path / 'list.txt'), pipeline, data_prefix=str(tmp_path))
     for idx, sample in enumerate(load_batch(dataset, [0, 1, 2], threads=2)):
         same_sample(sample, dataset[idx])
+
+
+RANDOM_FUNCTIONS = [
+    *[(np.random, name) for name in ('rand', 'randn', 'randint', 'uniform', 'random', 'choice')],
+    *[(np.random, name) for name in ('permutation', 'shuffle', 'normal')],
+    *[(random, name) for name in ('random', 'randint', 'choice', 'uniform', 'shuffle', 'sample')],
+    *[(torch, name) for name in ('rand', 'randn', 'randint', 'randperm')],
+]
+
+
+def test_every_transform_that_runs_side_by_side_draws_nothing(frames_list, make_video, monkeypatch):
+    """Each transform whose own class says batch_parallel, run with every random generator
+    replaced by one that raises; a new flag must be added here to pass."""
+    make_video(str(frames_list / 'clip.mp4'), 12)
+    sample = dict(clip_len=1, frame_interval=1, num_clips=3, test_mode=True)
+    frames = [dict(type='SampleFrames', **sample), dict(type='RawFrameDecode')]
+    crops = [
+        [dict(type='Resize', scale=(-1, 40)), dict(type='CenterCrop', crop_size=32)],
+        [dict(type='ThreeCrop', crop_size=48)],
+        [dict(type='TenCrop', crop_size=32)],
+        [dict(type='Normalize', mean=[1, 2, 3], std=[4, 5, 6])],
+    ]
+    pipelines = [frames + extra for extra in crops]
+    for backend in ('Decord', 'PyAV', 'OpenCV'):
+        video = [f'{backend}Init', 'SampleFrames', f'{backend}Decode']
+        pipelines.append(
+            [dict(type=name, **(sample if name == 'SampleFrames' else {})) for name in video]
+        )
+    built = [[TRANSFORMS.build(t) for t in p] for p in pipelines]
+    built.append(fuse_pipeline([TRANSFORMS.build(t) for t in TRAIN_PIPELINE[:6]]))
+
+    def no_randomness(*args, **kwargs):
+        raise AssertionError('a batch_parallel transform drew a random number')
+
+    exercised = set()
+    for pipeline in built:
+        results = dict(
+            frame_dir=str(frames_list / 'v0'),
+            total_frames=8,
+            filename_tmpl='img_{:05}.jpg',
+            filename=str(frames_list / 'clip.mp4'),
+            start_index=1,
+            modality='RGB',
+            offset=0,
+        )
+        for transform in pipeline:
+            if batch_parallel(transform):
+                exercised.add(type(transform).__name__)
+                with monkeypatch.context() as patch:
+                    for module, name in RANDOM_FUNCTIONS:
+                        patch.setattr(module, name, no_randomness)
+                    results = transform(results)
+            else:
+                results = transform(results)
+        assert len(results['imgs'])
+    flagged = {
+        name for name, cls in TRANSFORMS.module_dict.items() if 'batch_parallel' in vars(cls)
+    }
+    assert flagged | {'FusedWarp'} == exercised

@@ -20,11 +20,14 @@ from ..frame_files import JPEG_START, REDUCTIONS, decode_frame_bytes, jpeg_size
 from ..video_io import DecodeError, gather_frames, open_video  # noqa: F401 (its old path)
 
 IO_BACKENDS = ('disk', 'petrel', 'http', 'memcached', 'lmdb')
-# For batch_loading: a transform that reads files draws no random number and keeps nothing
-# between calls, so samples may load side by side, from local files; other file backends may not
-# be thread-safe.
-PARALLEL_FOR_LOCAL_FILES = property(lambda self: self.io_backend == 'disk')
 IMAGE_BACKENDS = ('cv2', 'pillow', 'turbojpeg', 'tifffile')
+
+
+def _reads_local_files(transform: BaseTransform) -> bool:
+    """``batch_parallel`` of the transforms that read files (see ``batch_loading``): they draw
+    no random number and keep nothing between calls, so samples may load side by side, from
+    local files; other file backends may not be thread-safe."""
+    return transform.io_backend == 'disk'
 
 
 def _check_option(owner: str, name: str, value: Any, allowed: Sequence) -> None:
@@ -105,7 +108,8 @@ class RawFrameDecode(BaseTransform):
 
     Outside dataloader workers (``num_workers=0``, prediction) the frames of a sample are read
     and decoded on up to 4 threads, one per core (:mod:`mmaction_ft.utils.threads`); workers,
-    already parallel, decode one frame after another. Same frames either way.
+    already parallel, decode one frame after another, as does a sample loaded on a thread beside
+    others of its batch (:mod:`~mmaction_ft.datasets.batch_loading`). Same frames either way.
 
     Required Keys:
         - frame_dir
@@ -125,11 +129,12 @@ class RawFrameDecode(BaseTransform):
         decoding_backend: Image decoder of ``mmcv.imfrombytes``: ``'cv2'``, ``'pillow'``,
             ``'turbojpeg'`` or ``'tifffile'``.
         num_threads: Threads that read and decode a sample's frames (local files); None
-            chooses (see above), 1 reads them one by one in any process.
+            chooses (see above), 1 reads them one by one in any process. Inside a batch's
+            thread always 1.
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+    batch_parallel = property(_reads_local_files)
 
     def __init__(
         self,
@@ -274,7 +279,7 @@ class DecordInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+    batch_parallel = property(_reads_local_files)
 
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1, **kwargs) -> None:
         _check_option('DecordInit', 'io_backend', io_backend, IO_BACKENDS)
@@ -352,7 +357,7 @@ class PyAVInit(BaseTransform):
         **kwargs: Arguments of the mmengine file backend.
     """
 
-    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+    batch_parallel = property(_reads_local_files)
 
     def __init__(self, io_backend: str = 'disk', **kwargs) -> None:
         _check_option('PyAVInit', 'io_backend', io_backend, IO_BACKENDS)
@@ -432,7 +437,7 @@ class OpenCVInit(BaseTransform):
             pool for the whole process (every later resize and flip), not for this video.
     """
 
-    batch_parallel = PARALLEL_FOR_LOCAL_FILES
+    batch_parallel = property(_reads_local_files)
 
     def __init__(self, io_backend: str = 'disk', num_threads: int = 1) -> None:
         _check_option('OpenCVInit', 'io_backend', io_backend, ('disk',))
