@@ -83,16 +83,19 @@ def load_batch(dataset: Any, indices: Sequence[int], threads: int) -> List[Any]:
         indices: The batch's sample indices.
         threads: Threads for the parallel runs, the caller's among them.
     """
+    runs = pipeline_runs(dataset.pipeline.transforms)
     samples: List[Any] = []
     for start in range(0, len(indices), CHUNK):
-        samples += _load_chunk(dataset, indices[start : start + CHUNK], threads)
+        samples += _load_chunk(dataset, indices[start : start + CHUNK], runs, threads)
     return samples
 
 
-def _load_chunk(dataset: Any, chunk: Sequence[int], threads: int) -> List[Any]:
-    """The samples of ``chunk``: their ``data_info``, then the pipeline run by run."""
+def _load_chunk(
+    dataset: Any, chunk: Sequence[int], runs: List[Tuple[bool, List[Transform]]], threads: int
+) -> List[Any]:
+    """The samples of ``chunk``: their ``data_info``, then the pipeline's ``runs`` in turn."""
     states = [_data_info(dataset, idx) for idx in chunk]
-    for parallel, transforms in pipeline_runs(dataset.pipeline.transforms):
+    for parallel, transforms in runs:
         live = [k for k, state in enumerate(states) if state is not None]
         inputs = [states[k] for k in live]
         run = partial(_apply, transforms)
